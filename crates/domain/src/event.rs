@@ -1,0 +1,106 @@
+//! Security events: everything a security team wants to see later (key and
+//! client changes, admin access). Producers emit through [`EventSink`]; until
+//! the audit store exists the server's sink writes them to the log. Emitting
+//! never blocks and never fails the operation that caused it.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SecurityEvent {
+    KeyGenerated {
+        kid: String,
+        alg: String,
+        activate_at: i64,
+    },
+    KeyRotated {
+        kid: String,
+        alg: String,
+        activate_at: i64,
+        retiring: Vec<String>,
+    },
+    KeyRetired {
+        kid: String,
+        unpublish_at: i64,
+    },
+    KeyRevoked {
+        kid: String,
+        replacement: Option<String>,
+    },
+    ClientCreated {
+        client_id: String,
+    },
+    ClientUpdated {
+        client_id: String,
+    },
+    ClientRemoved {
+        client_id: String,
+    },
+    ClientSecretRotated {
+        client_id: String,
+    },
+    UserCreated {
+        user_id: String,
+    },
+    UserPasswordChanged {
+        user_id: String,
+    },
+    UserDisabled {
+        user_id: String,
+    },
+    UserRemoved {
+        user_id: String,
+    },
+    AdminAccessDenied {
+        reason: String,
+        route: String,
+    },
+}
+
+impl SecurityEvent {
+    /// Stable dotted name, for filtering logs and, later, the audit store.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SecurityEvent::KeyGenerated { .. } => "key.generated",
+            SecurityEvent::KeyRotated { .. } => "key.rotated",
+            SecurityEvent::KeyRetired { .. } => "key.retired",
+            SecurityEvent::KeyRevoked { .. } => "key.revoked",
+            SecurityEvent::ClientCreated { .. } => "client.created",
+            SecurityEvent::ClientUpdated { .. } => "client.updated",
+            SecurityEvent::ClientRemoved { .. } => "client.removed",
+            SecurityEvent::ClientSecretRotated { .. } => "client.secret_rotated",
+            SecurityEvent::UserCreated { .. } => "user.created",
+            SecurityEvent::UserPasswordChanged { .. } => "user.password_changed",
+            SecurityEvent::UserDisabled { .. } => "user.disabled",
+            SecurityEvent::UserRemoved { .. } => "user.removed",
+            SecurityEvent::AdminAccessDenied { .. } => "admin.access_denied",
+        }
+    }
+}
+
+/// Where security events go. Implementations must return at once.
+pub trait EventSink: Send + Sync {
+    fn emit(&self, event: SecurityEvent);
+}
+
+/// Collects events in memory: for tests, and for the CLI which prints them.
+#[derive(Default)]
+pub struct MemorySink(std::sync::Mutex<Vec<SecurityEvent>>);
+
+impl MemorySink {
+    pub fn take(&self) -> Vec<SecurityEvent> {
+        match self.0.lock() {
+            Ok(mut v) => std::mem::take(&mut *v),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        }
+    }
+}
+
+impl EventSink for MemorySink {
+    fn emit(&self, event: SecurityEvent) {
+        match self.0.lock() {
+            Ok(mut v) => v.push(event),
+            Err(poisoned) => poisoned.into_inner().push(event),
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! Latchkey's domain: the vocabulary of OAuth 2.0 and OpenID Connect as rules
+//! and types. This crate knows nothing of HTTP or SQL (an architecture
+//! invariant): the server maps HTTP onto it, the store maps it onto SQL.
+
+pub mod access_token;
+pub mod algorithm;
+pub mod client;
+pub mod error;
+pub mod event;
+pub mod key_lifecycle;
+pub mod resource;
+pub mod scope;
+pub mod secret;
+pub mod time;
+pub mod user;
+
+pub use algorithm::SigningAlg;
+pub use client::{AuthMethod, Client, ClientKind, GrantType};
+pub use error::{ErrorCode, OAuthError};
+pub use event::{EventSink, SecurityEvent};
+pub use resource::ApiResource;
+pub use scope::ScopeSet;
+pub use secret::Secret;
+pub use time::UnixTime;
+pub use user::User;

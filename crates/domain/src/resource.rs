@@ -1,0 +1,49 @@
+//! API resources (RFC 8707): the audiences tokens are minted for.
+
+use crate::algorithm::SigningAlg;
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ResourceScope {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ApiResource {
+    /// The `aud` value; an absolute URI per RFC 8707 §2.
+    pub identifier: String,
+    pub name: String,
+    pub scopes: Vec<ResourceScope>,
+    /// Access-token lifetime for this audience, seconds; `None`: the default.
+    pub access_token_ttl: Option<u64>,
+    pub signing_alg: Option<SigningAlg>,
+    /// User claims copied into access tokens for this audience.
+    pub forwarded_claims: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ResourceError {
+    #[error("resource identifier {0:?} must be an absolute URI without a fragment (RFC 8707 §2)")]
+    Identifier(String),
+    #[error("resource {0:?} scope {1:?} is not a valid scope token")]
+    Scope(String, String),
+}
+
+impl ApiResource {
+    pub fn validate(&self) -> Result<(), ResourceError> {
+        match url::Url::parse(&self.identifier) {
+            Ok(u) if u.fragment().is_none() => {}
+            _ => return Err(ResourceError::Identifier(self.identifier.clone())),
+        }
+        for s in &self.scopes {
+            if !crate::scope::is_valid_scope_token(&s.name) {
+                return Err(ResourceError::Scope(
+                    self.identifier.clone(),
+                    s.name.clone(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,219 @@
+//! The command line. Data goes to stdout, diagnostics to stderr; `--json`
+//! gives machine-readable output. Exit codes: 0 success, 1 error, 2 usage.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "latchkey",
+    version,
+    about = "OAuth 2.0 / OpenID Connect authorization server with a real-time authorization API"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Settings every command shares (they locate the store).
+#[derive(Debug, Args)]
+pub struct Global {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "LATCHKEY_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory for the embedded store and dev files [default: ./latchkey-data].
+    #[arg(long, global = true, env = "LATCHKEY_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// sqlite:PATH or postgres://… [default: a SQLite file in the data dir].
+    #[arg(
+        long,
+        global = true,
+        env = "LATCHKEY_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// Log format: text or json.
+    #[arg(
+        long,
+        global = true,
+        env = "LATCHKEY_LOG_FORMAT",
+        value_name = "FORMAT"
+    )]
+    pub log_format: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Manage OAuth clients.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "LATCHKEY_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Issuer URL [default: http:// + the listen address; https required off loopback].
+    #[arg(long, env = "LATCHKEY_ISSUER", value_name = "URL")]
+    pub issuer: Option<String>,
+    /// Separate, unauthenticated address for /metrics (e.g. a private network).
+    #[arg(long, env = "LATCHKEY_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
+    /// Development sandbox: demo users and clients, generated master key, loopback only.
+    #[arg(long)]
+    pub dev: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client; a confidential client's secret is printed once.
+    Add(ClientAddArgs),
+    /// List clients.
+    List(JsonFlag),
+    /// Show one client.
+    Show(IdArg),
+    /// Remove a client with its grants and refresh tokens.
+    Remove(IdArg),
+    /// Replace a confidential client's secret; the new one is printed once.
+    RotateSecret(IdArg),
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IdArg {
+    pub id: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ClientAddArgs {
+    /// Client id [default: generated].
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Display name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// public or confidential.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind: String,
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    pub redirect_uris: Vec<String>,
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:token-exchange.
+    #[arg(long = "grant-type", value_name = "GRANT")]
+    pub grant_types: Vec<String>,
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    #[arg(long = "audience", value_name = "URI")]
+    pub audiences: Vec<String>,
+    /// client_secret_basic, client_secret_post, private_key_jwt, none.
+    #[arg(long)]
+    pub auth_method: Option<String>,
+    /// ES256, RS256, PS256 or EdDSA [default: RS256].
+    #[arg(long)]
+    pub id_token_alg: Option<String>,
+    #[arg(long, value_name = "DURATION")]
+    pub access_token_ttl: Option<String>,
+    #[arg(long, value_name = "DURATION")]
+    pub refresh_token_ttl: Option<String>,
+    #[arg(long, value_name = "DURATION")]
+    pub id_token_ttl: Option<String>,
+    /// May skip the consent screen.
+    #[arg(long)]
+    pub first_party: bool,
+    #[arg(long, value_name = "URI")]
+    pub jwks_uri: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. Without --password-stdin a random password is printed once.
+    Add(UserAddArgs),
+    /// List users.
+    List(JsonFlag),
+    /// Set a user's password (read from stdin).
+    SetPassword(UsernameArg),
+    /// Disable sign-in for a user.
+    Disable(UsernameArg),
+    /// Enable sign-in for a disabled user.
+    Enable(UsernameArg),
+    /// Remove a user with their sessions and grants.
+    Remove(UsernameArg),
+}
+
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    pub username: String,
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub email_verified: bool,
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Read the password from the first line of stdin.
+    #[arg(long)]
+    pub password_stdin: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UsernameArg {
+    pub username: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// List signing keys and their timelines.
+    List(JsonFlag),
+    /// Publish a new key now; it signs after the pre-publication delay.
+    Rotate(KeyRotateArgs),
+    /// Stop signing with a key; it stays published until its tokens expire.
+    Retire(KidArg),
+    /// Remove a compromised key from the JWKS at once.
+    Revoke(KidArg),
+    /// Print a new random master key (for LATCHKEY_MASTER_KEY).
+    GenerateMasterKey,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyRotateArgs {
+    /// ES256, RS256, PS256 or EdDSA.
+    #[arg(long, default_value = "ES256")]
+    pub alg: String,
+    /// Override keys.prepublish, e.g. 1h; 0s activates at once.
+    #[arg(long, value_name = "DURATION")]
+    pub prepublish: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KidArg {
+    pub kid: String,
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,148 @@
+//! The HTTP edge of errors: every error leaves as the RFC's JSON
+//! (`error`, `error_description`, `error_uri`) plus the request's trace id,
+//! and the precise internal reason goes to the log under that same id.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use latchkey_domain::{ErrorCode, OAuthError};
+
+tokio::task_local! {
+    /// Set by the request middleware for the duration of each request.
+    pub static REQUEST_CONTEXT: RequestContext;
+}
+
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub request_id: String,
+    pub issuer: crate::issuer::Issuer,
+}
+
+pub fn current_request_id() -> String {
+    REQUEST_CONTEXT
+        .try_with(|c| c.request_id.clone())
+        .unwrap_or_default()
+}
+
+/// The web layer's one error type.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub error: OAuthError,
+    /// Logged, never sent: the specific cause behind a generic code.
+    pub reason: Option<String>,
+    pub www_authenticate: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: ErrorCode, description: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            error: OAuthError::new(code, description),
+            reason: None,
+            www_authenticate: None,
+        }
+    }
+
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    pub fn bad_request(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidRequest,
+            description,
+        )
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            "no such endpoint",
+        )
+    }
+
+    /// A failure of ours: the client learns only the trace id.
+    pub fn internal(reason: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::ServerError,
+            "internal error; quote the trace_id when reporting it",
+        )
+        .with_reason(reason.to_string())
+    }
+
+    pub fn unavailable(reason: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::TemporarilyUnavailable,
+            "the server cannot reach its store; retry later",
+        )
+        .with_reason(reason.to_string())
+    }
+}
+
+impl From<latchkey_store::StoreError> for ApiError {
+    fn from(e: latchkey_store::StoreError) -> Self {
+        match e {
+            latchkey_store::StoreError::Unreachable { .. } => ApiError::unavailable(e),
+            latchkey_store::StoreError::Database(sqlx_err) if is_pool_timeout(&sqlx_err) => {
+                ApiError::unavailable(sqlx_err)
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+fn is_pool_timeout(e: &impl std::fmt::Display) -> bool {
+    e.to_string().contains("pool timed out")
+}
+
+/// The wire body, shared with middleware that produces errors itself.
+pub fn error_body(code: ErrorCode, description: &str) -> serde_json::Value {
+    let (trace_id, error_uri) = REQUEST_CONTEXT
+        .try_with(|c| (c.request_id.clone(), c.issuer.error_uri(code.as_str())))
+        .unwrap_or_default();
+    serde_json::json!({
+        "error": code.as_str(),
+        "error_description": description,
+        "error_uri": error_uri,
+        "trace_id": trace_id,
+    })
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let trace_id = current_request_id();
+        let reason = self.reason.as_deref().unwrap_or(&self.error.description);
+        if self.status.is_server_error() {
+            tracing::error!(
+                trace_id,
+                error = self.error.code.as_str(),
+                reason,
+                "request failed"
+            );
+        } else {
+            tracing::info!(
+                trace_id,
+                error = self.error.code.as_str(),
+                reason,
+                "request refused"
+            );
+        }
+        let body = error_body(self.error.code, &self.error.description);
+        let mut response = (self.status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        // RFC 6749 §5.1: responses carrying protocol errors are not cached.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(challenge) = self
+            .www_authenticate
+            .and_then(|c| HeaderValue::from_str(&c).ok())
+        {
+            headers.insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        response
+    }
+}

@@ -1,0 +1,293 @@
+//! Latchkey's HTTP server: resolves configuration, opens the store and the
+//! keys, applies the declarative config, and serves the routes.
+//!
+//! `app(state)` builds the router for `main` and tests alike; [`Server`]
+//! wires everything around it.
+
+pub mod access_tokens;
+pub mod admin_auth;
+pub mod bootstrap;
+pub mod config;
+pub mod error;
+pub mod events;
+pub mod issuer;
+pub mod keyring;
+pub mod master_key;
+pub mod metrics;
+pub mod middleware;
+pub mod routes;
+pub mod state;
+mod tasks;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use latchkey_domain::EventSink;
+use latchkey_store::{Store, StoreOptions};
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+pub use bootstrap::DevSandbox;
+pub use config::Config;
+pub use state::AppState;
+
+use crate::error::ApiError;
+use crate::issuer::Issuer;
+use crate::keyring::{KeyError, KeyManager, KeyRing};
+use crate::routes::{admin, discovery, error_reference, health, jwks};
+
+/// Form and JSON bodies above this are refused with 413 before parsing.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Why the server could not start: one line naming the problem and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    MasterKey(#[from] master_key::MasterKeyError),
+    #[error("{0}")]
+    Store(#[from] latchkey_store::StoreError),
+    #[error("{0}")]
+    Keys(#[from] KeyError),
+    #[error("{0}")]
+    Bootstrap(#[from] bootstrap::BootstrapError),
+    #[error("cannot listen on {addr}: {reason} (is another process using it?)")]
+    Bind { addr: SocketAddr, reason: String },
+    #[error("cannot create the data directory {path}: {reason}")]
+    DataDir { path: String, reason: String },
+    #[error("server stopped: {0}")]
+    Serve(String),
+}
+
+/// A configured server, bound and ready to run.
+pub struct Server {
+    state: AppState,
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    dev_sandbox: Option<DevSandbox>,
+}
+
+impl Server {
+    pub async fn build(config: Config) -> Result<Server, StartError> {
+        let events: Arc<dyn EventSink> = Arc::new(events::LogSink);
+        Self::build_with_events(config, events).await
+    }
+
+    pub async fn build_with_events(
+        config: Config,
+        events: Arc<dyn EventSink>,
+    ) -> Result<Server, StartError> {
+        ensure_sqlite_dir(&config)?;
+        let master = master_key::resolve(&config)?;
+        let store = Store::connect(
+            config.database_url.expose(),
+            &StoreOptions {
+                max_connections: config.database_max_connections,
+                connect_timeout: config.database_connect_timeout,
+            },
+        )
+        .await?;
+
+        let keys = KeyRing::default();
+        {
+            let manager = KeyManager {
+                store: &store,
+                master: &master,
+                events: events.as_ref(),
+            };
+            manager.verify_master_key().await?;
+            manager.ensure(&config.keys.algorithms).await?;
+            keys.reload(&manager).await?;
+        }
+        bootstrap::apply_static_config(&store, &config, events.as_ref()).await?;
+        let dev_sandbox = if config.dev {
+            Some(bootstrap::seed_dev(&store, &config.data_dir, events.as_ref()).await?)
+        } else {
+            None
+        };
+
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| StartError::Bind {
+                addr: config.listen,
+                reason: e.to_string(),
+            })?;
+        let metrics_listener = match config.metrics_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|e| StartError::Bind {
+                        addr,
+                        reason: e.to_string(),
+                    })?,
+            ),
+            None => None,
+        };
+        let local = listener.local_addr().map_err(|e| StartError::Bind {
+            addr: config.listen,
+            reason: e.to_string(),
+        })?;
+        let issuer = Issuer::new(
+            &config
+                .issuer
+                .clone()
+                .unwrap_or_else(|| format!("http://{local}")),
+        );
+        let admin_key_digest = config
+            .admin_key
+            .as_ref()
+            .map(|k| latchkey_crypto::digest::secret_digest(k.expose()));
+        let resources = store.list_resources().await?;
+        let state = AppState::new(state::Inner {
+            config,
+            issuer,
+            store,
+            keys,
+            metrics: metrics::Metrics::default(),
+            events,
+            admin_key_digest,
+            master,
+            resources,
+        });
+        Ok(Server {
+            state,
+            listener,
+            metrics_listener,
+            dev_sandbox,
+        })
+    }
+
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listener.local_addr().ok()
+    }
+
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn dev_sandbox(&self) -> Option<&DevSandbox> {
+        self.dev_sandbox.as_ref()
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight requests.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let background = tasks::spawn(self.state.clone(), stop_rx.clone());
+
+        let metrics_task = self.metrics_listener.map(|listener| {
+            let router = Router::new()
+                .route("/metrics", get(routes::metrics::open))
+                .with_state(self.state.clone());
+            let mut rx = stop_rx.clone();
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, router)
+                    .with_graceful_shutdown(async move {
+                        let _ = rx.wait_for(|stop| *stop).await;
+                    })
+                    .await;
+            })
+        });
+
+        let app = app(self.state.clone());
+        let result = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: draining in-flight requests");
+            let _ = stop_tx.send(true);
+        })
+        .await;
+        background.abort();
+        if let Some(t) = metrics_task {
+            let _ = t.await;
+        }
+        self.state.store.close().await;
+        result.map_err(|e| StartError::Serve(e.to_string()))
+    }
+}
+
+fn ensure_sqlite_dir(config: &Config) -> Result<(), StartError> {
+    let url = config.database_url.expose();
+    let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
+        return Ok(());
+    };
+    let path = path.split('?').next().unwrap_or(path);
+    if path == ":memory:" || path.is_empty() {
+        return Ok(());
+    }
+    if let Some(dir) = std::path::Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).map_err(|e| StartError::DataDir {
+            path: dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+    }
+    Ok(())
+}
+
+/// The router: every endpoint of the issuer under its path, operations
+/// endpoints at the root, and the cross-cutting layers around all of it.
+pub fn app(state: AppState) -> Router {
+    let issuer = state.issuer.clone();
+    let p = issuer.path();
+    let mut router = Router::new()
+        .route(
+            &issuer.well_known_appended("openid-configuration"),
+            get(discovery::get),
+        )
+        .route(
+            &issuer.well_known_inserted("oauth-authorization-server"),
+            get(discovery::get),
+        )
+        .route(&format!("{p}/jwks"), get(jwks::get))
+        .route(&format!("{p}/portal/errors"), get(error_reference::get))
+        .route(&format!("{p}/admin/v1/keys"), get(admin::list_keys))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz));
+    if !p.is_empty() {
+        // RFC 8414 §5 lets clients find OIDC metadata by path insertion too.
+        router = router.route(
+            &issuer.well_known_inserted("openid-configuration"),
+            get(discovery::get),
+        );
+    }
+    router = if state.config.listen.ip().is_loopback() {
+        router.route("/metrics", get(routes::metrics::open))
+    } else {
+        router.route("/metrics", get(routes::metrics::protected))
+    };
+    let timeout = state.config.request_timeout;
+    router
+        .fallback(|| async { ApiError::not_found() })
+        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::request_context,
+        ))
+        .with_state(state)
+}

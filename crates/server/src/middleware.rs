@@ -1,0 +1,132 @@
+//! Cross-cutting request handling: request ids (also the error trace id),
+//! metrics, access logs, RFC-shaped bodies for errors raised by lower
+//! layers, and security headers.
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, State};
+use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use latchkey_domain::ErrorCode;
+
+use crate::error::{REQUEST_CONTEXT, RequestContext, error_body};
+use crate::state::AppState;
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// A caller-supplied request id is kept only if it is short and plain, so
+/// it cannot forge log lines; otherwise we make one.
+fn request_id(req: &Request<Body>) -> String {
+    req.headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_string)
+        .unwrap_or_else(latchkey_crypto::random::id)
+}
+
+pub async fn request_context(
+    State(state): State<AppState>,
+    req: Request<Body>,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let id = request_id(&req);
+    let method = req.method().as_str().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let path = req.uri().path().to_string();
+    let ctx = RequestContext {
+        request_id: id.clone(),
+        issuer: state.issuer.clone(),
+    };
+
+    let mut response = REQUEST_CONTEXT
+        .scope(ctx.clone(), async move {
+            let response = next.run(req).await;
+            rfc_error_for_bare_status(response)
+        })
+        .await;
+
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    state
+        .metrics
+        .observe(&method, &route, status, elapsed.as_secs_f64());
+    // The path, never the query string: queries can carry codes and tokens.
+    tracing::info!(target: "latchkey::http", request_id = %id, method, path, status, micros = elapsed.as_micros() as u64, "request");
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, v);
+    }
+    response
+}
+
+/// Lower layers (body limit, timeout) answer with a bare status; give those
+/// the same JSON shape as every other error.
+fn rfc_error_for_bare_status(response: Response) -> Response {
+    let status = response.status();
+    if response.headers().contains_key(header::CONTENT_TYPE)
+        && status != StatusCode::PAYLOAD_TOO_LARGE
+    {
+        return response;
+    }
+    let (code, description) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            ErrorCode::InvalidRequest,
+            "the request body exceeds 65536 bytes",
+        ),
+        StatusCode::REQUEST_TIMEOUT => (
+            ErrorCode::TemporarilyUnavailable,
+            "the request took too long",
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            ErrorCode::InvalidRequest,
+            "method not allowed on this endpoint",
+        ),
+        _ => return response,
+    };
+    let mut out = (status, axum::Json(error_body(code, description))).into_response();
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        out.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    out
+}
+
+/// Headers every response gets. Pages (HTML) set their own stricter CSP.
+pub async fn security_headers(req: Request<Body>, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// The CSP for server-rendered pages: no scripts from anywhere but us, no
+/// framing (clickjacking), forms only back to us.
+pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";

@@ -1,0 +1,9 @@
+//! HTTP handlers, one file per concern. Handlers are thin: extract, call
+//! the domain or store, map the result.
+
+pub mod admin;
+pub mod discovery;
+pub mod error_reference;
+pub mod health;
+pub mod jwks;
+pub mod metrics;

@@ -1,0 +1,41 @@
+//! What every handler can reach: passed explicitly, no globals.
+
+use std::sync::Arc;
+
+use latchkey_domain::EventSink;
+use latchkey_store::Store;
+
+use crate::config::Config;
+use crate::issuer::Issuer;
+use crate::keyring::KeyRing;
+use crate::metrics::Metrics;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub config: Config,
+    pub issuer: Issuer,
+    pub store: Store,
+    pub keys: KeyRing,
+    pub metrics: Metrics,
+    pub events: Arc<dyn EventSink>,
+    /// SHA-256 of the admin key, if one is configured.
+    pub admin_key_digest: Option<Vec<u8>>,
+    pub master: latchkey_crypto::MasterKey,
+    /// API resources known at start (config, sandbox, admin-made).
+    pub resources: Vec<latchkey_domain::ApiResource>,
+}
+
+impl AppState {
+    pub fn new(inner: Inner) -> Self {
+        AppState(Arc::new(inner))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

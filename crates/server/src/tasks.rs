@@ -1,0 +1,69 @@
+//! Background work of a running node: re-reading the key table (so a key
+//! rotated by the CLI or another node is published here in time) and
+//! sweeping expired rows in bounded batches.
+
+use std::time::Duration;
+
+use latchkey_domain::UnixTime;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::keyring::KeyManager;
+use crate::state::AppState;
+
+pub fn spawn(state: AppState, stop: watch::Receiver<bool>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let keys = tokio::spawn(reload_keys(state.clone(), stop.clone()));
+        let sweep = tokio::spawn(sweep(state, stop));
+        let _ = tokio::join!(keys, sweep);
+    })
+}
+
+async fn sleep_or_stop(d: Duration, stop: &mut watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => false,
+        _ = stop.wait_for(|s| *s) => true,
+    }
+}
+
+async fn reload_keys(state: AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        if sleep_or_stop(state.config.keys.reload_interval, &mut stop).await {
+            return;
+        }
+        let manager = KeyManager {
+            store: &state.store,
+            master: &state.master,
+            events: state.events.as_ref(),
+        };
+        // Keep serving the last good key set if the store is unreachable.
+        if let Err(e) = state.keys.reload(&manager).await {
+            tracing::error!(error = %e, "reloading signing keys failed; keeping the current set");
+        }
+    }
+}
+
+async fn sweep(state: AppState, mut stop: watch::Receiver<bool>) {
+    let batch = i64::from(state.config.sweep_batch);
+    loop {
+        if sleep_or_stop(state.config.sweep_interval, &mut stop).await {
+            return;
+        }
+        // A bounded number of batches per tick keeps each tick short.
+        for _ in 0..10 {
+            let now = UnixTime::now();
+            match state
+                .store
+                .sweep_expired(now, now.minus(state.config.event_retention), batch)
+                .await
+            {
+                Ok(report) if report.total() > 0 => tracing::debug!(?report, "swept expired rows"),
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "sweeping expired rows failed");
+                    break;
+                }
+            }
+        }
+    }
+}
