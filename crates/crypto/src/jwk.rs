@@ -46,28 +46,15 @@ impl Jwk {
     }
 
     pub fn ec(crv: &str, x: String, y: String) -> Self {
-        Jwk {
-            crv: Some(crv.into()),
-            x: Some(x),
-            y: Some(y),
-            ..Self::empty("EC")
-        }
+        Jwk { crv: Some(crv.into()), x: Some(x), y: Some(y), ..Self::empty("EC") }
     }
 
     pub fn rsa(n: String, e: String) -> Self {
-        Jwk {
-            n: Some(n),
-            e: Some(e),
-            ..Self::empty("RSA")
-        }
+        Jwk { n: Some(n), e: Some(e), ..Self::empty("RSA") }
     }
 
     pub fn okp(crv: &str, x: String) -> Self {
-        Jwk {
-            crv: Some(crv.into()),
-            x: Some(x),
-            ..Self::empty("OKP")
-        }
+        Jwk { crv: Some(crv.into()), x: Some(x), ..Self::empty("OKP") }
     }
 
     /// RFC 7638: SHA-256 over the required members in lexicographic order,
@@ -75,23 +62,9 @@ impl Jwk {
     pub fn thumbprint(&self) -> String {
         let s = |o: &Option<String>| o.clone().unwrap_or_default();
         let canonical = match self.kty.as_str() {
-            "EC" => format!(
-                r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
-                s(&self.crv),
-                s(&self.x),
-                s(&self.y)
-            ),
-            "RSA" => format!(
-                r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
-                s(&self.e),
-                s(&self.n)
-            ),
-            _ => format!(
-                r#"{{"crv":"{}","kty":"{}","x":"{}"}}"#,
-                s(&self.crv),
-                self.kty,
-                s(&self.x)
-            ),
+            "EC" => format!(r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#, s(&self.crv), s(&self.x), s(&self.y)),
+            "RSA" => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, s(&self.e), s(&self.n)),
+            _ => format!(r#"{{"crv":"{}","kty":"{}","x":"{}"}}"#, s(&self.crv), self.kty, s(&self.x)),
         };
         URL_SAFE_NO_PAD.encode(crate::digest::sha256(canonical.as_bytes()))
     }
@@ -108,9 +81,6 @@ mod tests {
             "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw".into(),
             "AQAB".into(),
         );
-        assert_eq!(
-            jwk.thumbprint(),
-            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
-        );
+        assert_eq!(jwk.thumbprint(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
     }
 }

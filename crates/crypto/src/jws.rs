@@ -20,11 +20,8 @@ pub struct Header {
 
 /// Signs `claims` with `key`, giving `header.payload.signature`.
 pub fn sign<T: Serialize>(key: &SigningKey, typ: &str, claims: &T) -> Result<String, CryptoError> {
-    let header = Header {
-        alg: key.alg().as_str().to_string(),
-        kid: Some(key.kid().to_string()),
-        typ: Some(typ.to_string()),
-    };
+    let header =
+        Header { alg: key.alg().as_str().to_string(), kid: Some(key.kid().to_string()), typ: Some(typ.to_string()) };
     let header_json = serde_json::to_vec(&header).map_err(|_| CryptoError::Signing)?;
     let claims_json = serde_json::to_vec(claims).map_err(|_| CryptoError::Signing)?;
     let mut token = URL_SAFE_NO_PAD.encode(header_json);
@@ -47,11 +44,7 @@ pub enum JwsError {
     #[error("no key with kid {0:?}")]
     UnknownKid(String),
     #[error("the token names algorithm {got} but key {kid} is for {expected}")]
-    AlgorithmMismatch {
-        kid: String,
-        expected: String,
-        got: String,
-    },
+    AlgorithmMismatch { kid: String, expected: String, got: String },
     #[error("the signature does not verify")]
     BadSignature,
     #[error("the payload is not valid JSON")]
@@ -69,9 +62,7 @@ pub struct Verified {
 /// trusting them.
 pub fn decode_unverified(token: &str) -> Result<(Header, Vec<u8>, Vec<u8>), JwsError> {
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(JwsError::Malformed);
     };
     let header_bytes = URL_SAFE_NO_PAD.decode(h).map_err(|_| JwsError::Malformed)?;
@@ -82,10 +73,7 @@ pub fn decode_unverified(token: &str) -> Result<(Header, Vec<u8>, Vec<u8>), JwsE
 }
 
 /// Verifies `token` against the key `find_key` returns for its kid.
-pub fn verify<'k>(
-    token: &str,
-    find_key: impl Fn(&str) -> Option<&'k VerifyingKey>,
-) -> Result<Verified, JwsError> {
+pub fn verify<'k>(token: &str, find_key: impl Fn(&str) -> Option<&'k VerifyingKey>) -> Result<Verified, JwsError> {
     let (header, payload, sig) = decode_unverified(token)?;
     if header.alg.parse::<latchkey_domain::SigningAlg>().is_err() {
         return Err(JwsError::AlgorithmNotAllowed(header.alg));
@@ -93,11 +81,7 @@ pub fn verify<'k>(
     let kid = header.kid.clone().unwrap_or_default();
     let key = find_key(&kid).ok_or_else(|| JwsError::UnknownKid(kid.clone()))?;
     if key.alg.as_str() != header.alg {
-        return Err(JwsError::AlgorithmMismatch {
-            kid,
-            expected: key.alg.to_string(),
-            got: header.alg,
-        });
+        return Err(JwsError::AlgorithmMismatch { kid, expected: key.alg.to_string(), got: header.alg });
     }
     // The signing input is the first two parts exactly as sent.
     let signing_input_len = token.rfind('.').ok_or(JwsError::Malformed)?;
@@ -116,11 +100,7 @@ mod tests {
 
     #[test]
     fn signs_verifies_and_refuses_tampering() {
-        let key = SigningKey::from_pkcs8(
-            SigningAlg::ES256,
-            &generate_pkcs8(SigningAlg::ES256).unwrap(),
-        )
-        .unwrap();
+        let key = SigningKey::from_pkcs8(SigningAlg::ES256, &generate_pkcs8(SigningAlg::ES256).unwrap()).unwrap();
         let vk = key.verifying_key();
         let token = sign(&key, "at+jwt", &serde_json::json!({"sub": "u1"})).unwrap();
         let find = |kid: &str| (kid == vk.kid).then_some(&vk);
@@ -131,35 +111,23 @@ mod tests {
         let (_, p, _) = decode_unverified(&token).unwrap();
         let none_header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"none","kid":"{}"}}"#, vk.kid));
         let forged = format!("{none_header}.{}.", URL_SAFE_NO_PAD.encode(&p));
-        assert!(matches!(
-            verify(&forged, find),
-            Err(JwsError::AlgorithmNotAllowed(_))
-        ));
+        assert!(matches!(verify(&forged, find), Err(JwsError::AlgorithmNotAllowed(_))));
 
         // HS256 claiming our kid.
         let hs_header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"HS256","kid":"{}"}}"#, vk.kid));
         let forged = format!("{hs_header}.{}.AAAA", URL_SAFE_NO_PAD.encode(&p));
-        assert!(matches!(
-            verify(&forged, find),
-            Err(JwsError::AlgorithmNotAllowed(_))
-        ));
+        assert!(matches!(verify(&forged, find), Err(JwsError::AlgorithmNotAllowed(_))));
 
         // RS256 claiming an EC kid.
         let rs_header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"RS256","kid":"{}"}}"#, vk.kid));
         let forged = format!("{rs_header}.{}.AAAA", URL_SAFE_NO_PAD.encode(&p));
-        assert!(matches!(
-            verify(&forged, find),
-            Err(JwsError::AlgorithmMismatch { .. })
-        ));
+        assert!(matches!(verify(&forged, find), Err(JwsError::AlgorithmMismatch { .. })));
 
         // Changed payload.
         let mut parts: Vec<&str> = token.split('.').collect();
         let other = URL_SAFE_NO_PAD.encode(br#"{"sub":"admin"}"#);
         parts[1] = &other;
-        assert_eq!(
-            verify(&parts.join("."), find).unwrap_err(),
-            JwsError::BadSignature
-        );
+        assert_eq!(verify(&parts.join("."), find).unwrap_err(), JwsError::BadSignature);
         assert_eq!(verify("a.b", find).unwrap_err(), JwsError::Malformed);
     }
 }

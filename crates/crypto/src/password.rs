@@ -15,18 +15,13 @@ fn argon2() -> Argon2<'static> {
 pub fn hash(password: &str) -> Result<String, CryptoError> {
     let salt_bytes = crate::random::bytes(16);
     let salt = SaltString::encode_b64(&salt_bytes).map_err(|_| CryptoError::PasswordHash)?;
-    argon2()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|_| CryptoError::PasswordHash)
+    argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|_| CryptoError::PasswordHash)
 }
 
 /// False for a wrong password and for an unparseable stored hash alike.
 pub fn verify(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => argon2()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => argon2().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }

@@ -31,9 +31,7 @@ impl MasterKey {
                 .collect::<Result<Vec<u8>, _>>()
                 .map_err(|_| CryptoError::MasterKeyFormat)?
         } else {
-            URL_SAFE_NO_PAD
-                .decode(text)
-                .map_err(|_| CryptoError::MasterKeyFormat)?
+            URL_SAFE_NO_PAD.decode(text).map_err(|_| CryptoError::MasterKeyFormat)?
         };
         if bytes.len() != 32 {
             return Err(CryptoError::MasterKeyFormat);
@@ -49,8 +47,7 @@ impl MasterKey {
     /// nonce ‖ ciphertext ‖ tag.
     pub fn seal(&self, context: &str, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let nonce_bytes = crate::random::bytes(NONCE_LEN);
-        let nonce =
-            Nonce::try_assume_unique_for_key(&nonce_bytes).map_err(|_| CryptoError::Signing)?;
+        let nonce = Nonce::try_assume_unique_for_key(&nonce_bytes).map_err(|_| CryptoError::Signing)?;
         let mut in_out = plaintext.to_vec();
         self.0
             .seal_in_place_append_tag(nonce, Aad::from(context.as_bytes()), &mut in_out)
@@ -61,11 +58,8 @@ impl MasterKey {
     }
 
     pub fn open(&self, context: &str, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let (nonce_bytes, ciphertext) = sealed
-            .split_at_checked(NONCE_LEN)
-            .ok_or(CryptoError::Decrypt)?;
-        let nonce =
-            Nonce::try_assume_unique_for_key(nonce_bytes).map_err(|_| CryptoError::Decrypt)?;
+        let (nonce_bytes, ciphertext) = sealed.split_at_checked(NONCE_LEN).ok_or(CryptoError::Decrypt)?;
+        let nonce = Nonce::try_assume_unique_for_key(nonce_bytes).map_err(|_| CryptoError::Decrypt)?;
         let mut in_out = ciphertext.to_vec();
         let plain = self
             .0

@@ -5,9 +5,7 @@
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
-use aws_lc_rs::signature::{
-    self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair, UnparsedPublicKey,
-};
+use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair, UnparsedPublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey_domain::SigningAlg;
@@ -31,10 +29,7 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("alg", &self.alg)
-            .field("kid", &self.kid)
-            .finish_non_exhaustive()
+        f.debug_struct("SigningKey").field("alg", &self.alg).field("kid", &self.kid).finish_non_exhaustive()
     }
 }
 
@@ -42,20 +37,17 @@ impl std::fmt::Debug for SigningKey {
 pub fn generate_pkcs8(alg: SigningAlg) -> Result<Vec<u8>, CryptoError> {
     let rng = SystemRandom::new();
     match alg {
-        SigningAlg::ES256 => {
-            EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-                .map(|d| d.as_ref().to_vec())
-                .map_err(|_| CryptoError::KeyGeneration)
-        }
+        SigningAlg::ES256 => EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .map(|d| d.as_ref().to_vec())
+            .map_err(|_| CryptoError::KeyGeneration),
         SigningAlg::RS256 | SigningAlg::PS256 => {
-            let kp =
-                RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| CryptoError::KeyGeneration)?;
+            let kp = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| CryptoError::KeyGeneration)?;
             let der: Pkcs8V1Der = kp.as_der().map_err(|_| CryptoError::KeyGeneration)?;
             Ok(der.as_ref().to_vec())
         }
-        SigningAlg::EdDSA => Ed25519KeyPair::generate_pkcs8(&rng)
-            .map(|d| d.as_ref().to_vec())
-            .map_err(|_| CryptoError::KeyGeneration),
+        SigningAlg::EdDSA => {
+            Ed25519KeyPair::generate_pkcs8(&rng).map(|d| d.as_ref().to_vec()).map_err(|_| CryptoError::KeyGeneration)
+        }
     }
 }
 
@@ -63,24 +55,17 @@ impl SigningKey {
     /// Parses a PKCS#8 private key for `alg`; the kid is derived from it.
     pub fn from_pkcs8(alg: SigningAlg, pkcs8: &[u8]) -> Result<Self, CryptoError> {
         let inner = match alg {
-            SigningAlg::ES256 => {
-                EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
-                    .map(Inner::Ecdsa)
-                    .map_err(|_| CryptoError::BadKeyMaterial("ES256"))?
+            SigningAlg::ES256 => EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
+                .map(Inner::Ecdsa)
+                .map_err(|_| CryptoError::BadKeyMaterial("ES256"))?,
+            SigningAlg::RS256 | SigningAlg::PS256 => {
+                RsaKeyPair::from_pkcs8(pkcs8).map(Inner::Rsa).map_err(|_| CryptoError::BadKeyMaterial("RSA"))?
             }
-            SigningAlg::RS256 | SigningAlg::PS256 => RsaKeyPair::from_pkcs8(pkcs8)
-                .map(Inner::Rsa)
-                .map_err(|_| CryptoError::BadKeyMaterial("RSA"))?,
             SigningAlg::EdDSA => Ed25519KeyPair::from_pkcs8(pkcs8)
                 .map(Inner::Ed25519)
                 .map_err(|_| CryptoError::BadKeyMaterial("Ed25519"))?,
         };
-        let mut key = SigningKey {
-            alg,
-            kid: String::new(),
-            inner,
-            rng: SystemRandom::new(),
-        };
+        let mut key = SigningKey { alg, kid: String::new(), inner, rng: SystemRandom::new() };
         key.kid = key.public_jwk_without_kid().thumbprint();
         Ok(key)
     }
@@ -97,18 +82,16 @@ impl SigningKey {
     /// r‖s encoding of RFC 7518 §3.4, not DER).
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
         match &self.inner {
-            Inner::Ecdsa(kp) => kp
-                .sign(&self.rng, message)
-                .map(|s| s.as_ref().to_vec())
-                .map_err(|_| CryptoError::Signing),
+            Inner::Ecdsa(kp) => {
+                kp.sign(&self.rng, message).map(|s| s.as_ref().to_vec()).map_err(|_| CryptoError::Signing)
+            }
             Inner::Rsa(kp) => {
                 let padding: &'static dyn signature::RsaEncoding = match self.alg {
                     SigningAlg::PS256 => &signature::RSA_PSS_SHA256,
                     _ => &signature::RSA_PKCS1_SHA256,
                 };
                 let mut sig = vec![0u8; kp.public_modulus_len()];
-                kp.sign(padding, &self.rng, message, &mut sig)
-                    .map_err(|_| CryptoError::Signing)?;
+                kp.sign(padding, &self.rng, message, &mut sig).map_err(|_| CryptoError::Signing)?;
                 Ok(sig)
             }
             Inner::Ed25519(kp) => Ok(kp.sign(message).as_ref().to_vec()),
@@ -125,11 +108,7 @@ impl SigningKey {
     }
 
     pub fn verifying_key(&self) -> VerifyingKey {
-        VerifyingKey {
-            kid: self.kid.clone(),
-            alg: self.alg,
-            public: self.public_bytes(),
-        }
+        VerifyingKey { kid: self.kid.clone(), alg: self.alg, public: self.public_bytes() }
     }
 
     fn public_bytes(&self) -> Vec<u8> {
@@ -178,9 +157,7 @@ impl VerifyingKey {
             SigningAlg::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
             SigningAlg::EdDSA => &signature::ED25519,
         };
-        UnparsedPublicKey::new(algorithm, &self.public)
-            .verify(message, sig)
-            .is_ok()
+        UnparsedPublicKey::new(algorithm, &self.public).verify(message, sig).is_ok()
     }
 }
 

@@ -71,32 +71,21 @@ pub enum TokenProblem {
 
 impl AccessTokenClaims {
     pub fn scopes(&self) -> ScopeSet {
-        self.scope
-            .as_deref()
-            .and_then(|s| ScopeSet::parse(s).ok())
-            .unwrap_or_default()
+        self.scope.as_deref().and_then(|s| ScopeSet::parse(s).ok()).unwrap_or_default()
     }
 
     /// Time and issuer checks. `leeway` absorbs clock skew between nodes.
-    pub fn check(
-        &self,
-        issuer: &str,
-        now: UnixTime,
-        leeway: std::time::Duration,
-    ) -> Result<(), TokenProblem> {
+    pub fn check(&self, issuer: &str, now: UnixTime, leeway: std::time::Duration) -> Result<(), TokenProblem> {
         if self.iss != issuer {
-            return Err(TokenProblem::WrongIssuer {
-                expected: issuer.to_string(),
-                got: self.iss.clone(),
-            });
+            return Err(TokenProblem::WrongIssuer { expected: issuer.to_string(), got: self.iss.clone() });
         }
         if now.minus(leeway) >= UnixTime(self.exp) {
             return Err(TokenProblem::Expired(UnixTime(self.exp)));
         }
-        if let Some(nbf) = self.nbf {
-            if now.plus(leeway) < UnixTime(nbf) {
-                return Err(TokenProblem::NotYetValid(UnixTime(nbf)));
-            }
+        if let Some(nbf) = self.nbf
+            && now.plus(leeway) < UnixTime(nbf)
+        {
+            return Err(TokenProblem::NotYetValid(UnixTime(nbf)));
         }
         if now.plus(leeway) < UnixTime(self.iat) {
             return Err(TokenProblem::IssuedInFuture(UnixTime(self.iat)));
@@ -134,18 +123,9 @@ mod tests {
         let leeway = Duration::from_secs(30);
         assert_eq!(c.check("https://as", UnixTime(950), leeway), Ok(()));
         assert_eq!(c.check("https://as", UnixTime(1029), leeway), Ok(()));
-        assert!(matches!(
-            c.check("https://as", UnixTime(1030), leeway),
-            Err(TokenProblem::Expired(_))
-        ));
-        assert!(matches!(
-            c.check("https://other", UnixTime(950), leeway),
-            Err(TokenProblem::WrongIssuer { .. })
-        ));
-        assert!(matches!(
-            c.check("https://as", UnixTime(800), leeway),
-            Err(TokenProblem::IssuedInFuture(_))
-        ));
+        assert!(matches!(c.check("https://as", UnixTime(1030), leeway), Err(TokenProblem::Expired(_))));
+        assert!(matches!(c.check("https://other", UnixTime(950), leeway), Err(TokenProblem::WrongIssuer { .. })));
+        assert!(matches!(c.check("https://as", UnixTime(800), leeway), Err(TokenProblem::IssuedInFuture(_))));
         assert!(c.scopes().contains("b"));
     }
 }

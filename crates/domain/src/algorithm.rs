@@ -3,9 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum SigningAlg {
     ES256,
     RS256,
@@ -14,12 +12,7 @@ pub enum SigningAlg {
 }
 
 impl SigningAlg {
-    pub const ALL: [SigningAlg; 4] = [
-        SigningAlg::ES256,
-        SigningAlg::RS256,
-        SigningAlg::PS256,
-        SigningAlg::EdDSA,
-    ];
+    pub const ALL: [SigningAlg; 4] = [SigningAlg::ES256, SigningAlg::RS256, SigningAlg::PS256, SigningAlg::EdDSA];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -46,9 +39,6 @@ impl FromStr for SigningAlg {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         // Exact, case-sensitive names as in RFC 7518: `alg` values are
         // case-sensitive, and "none" is never accepted.
-        SigningAlg::ALL
-            .into_iter()
-            .find(|a| a.as_str() == s)
-            .ok_or_else(|| UnsupportedAlg(s.to_string()))
+        SigningAlg::ALL.into_iter().find(|a| a.as_str() == s).ok_or_else(|| UnsupportedAlg(s.to_string()))
     }
 }

@@ -117,9 +117,7 @@ pub enum ClientError {
     PublicAuthMethod,
     #[error("a confidential client cannot use token endpoint auth method \"none\"")]
     ConfidentialWithoutAuth,
-    #[error(
-        "a public client cannot use the client_credentials or token exchange grants (RFC 6749 §4.4)"
-    )]
+    #[error("a public client cannot use the client_credentials or token exchange grants (RFC 6749 §4.4)")]
     PublicMachineGrant,
     #[error("the authorization_code grant needs at least one redirect URI")]
     NoRedirectUri,
@@ -132,11 +130,7 @@ pub enum ClientError {
 impl Client {
     pub fn validate(&self) -> Result<(), ClientError> {
         validate_client_id(&self.id)?;
-        for uri in self
-            .redirect_uris
-            .iter()
-            .chain(&self.post_logout_redirect_uris)
-        {
+        for uri in self.redirect_uris.iter().chain(&self.post_logout_redirect_uris) {
             validate_redirect_uri(uri)?;
         }
         match (self.kind, self.auth_method) {
@@ -148,15 +142,11 @@ impl Client {
             (ClientKind::Confidential, _) => {}
         }
         if self.kind == ClientKind::Public
-            && self
-                .grant_types
-                .iter()
-                .any(|g| matches!(g, GrantType::ClientCredentials | GrantType::TokenExchange))
+            && self.grant_types.iter().any(|g| matches!(g, GrantType::ClientCredentials | GrantType::TokenExchange))
         {
             return Err(ClientError::PublicMachineGrant);
         }
-        if self.grant_types.contains(&GrantType::AuthorizationCode) && self.redirect_uris.is_empty()
-        {
+        if self.grant_types.contains(&GrantType::AuthorizationCode) && self.redirect_uris.is_empty() {
             return Err(ClientError::NoRedirectUri);
         }
         if self.auth_method == AuthMethod::PrivateKeyJwt && self.jwks_uri.is_none() {
@@ -175,9 +165,7 @@ pub fn validate_client_id(id: &str) -> Result<(), ClientError> {
     // ':' is reserved: client_secret_basic separates id and secret with it
     // (RFC 6749 §2.3.1), and later issues keep client subjects apart from
     // user subjects with a prefix.
-    let ok = !id.is_empty()
-        && id.len() <= 128
-        && id.bytes().all(|b| (0x21..=0x7E).contains(&b) && b != b':');
+    let ok = !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| (0x21..=0x7E).contains(&b) && b != b':');
     if ok { Ok(()) } else { Err(ClientError::Id) }
 }
 
@@ -185,10 +173,7 @@ pub fn validate_client_id(id: &str) -> Result<(), ClientError> {
 /// RFC 9700 §4.1): absolute, no fragment, no wildcard, no script schemes,
 /// and plain http only on loopback.
 pub fn validate_redirect_uri(uri: &str) -> Result<(), ClientError> {
-    let err = |reason| ClientError::RedirectUri {
-        uri: uri.to_string(),
-        reason,
-    };
+    let err = |reason| ClientError::RedirectUri { uri: uri.to_string(), reason };
     if uri.contains('*') {
         return Err(err("wildcards are not allowed; register each URI exactly"));
     }
@@ -202,9 +187,7 @@ pub fn validate_redirect_uri(uri: &str) -> Result<(), ClientError> {
             Some(url::Host::Ipv4(ip)) if ip.is_loopback() => Ok(()),
             Some(url::Host::Ipv6(ip)) if ip.is_loopback() => Ok(()),
             Some(url::Host::Domain("localhost")) => Ok(()),
-            _ => Err(err(
-                "plain http is only allowed for loopback hosts (RFC 8252 §7.3)",
-            )),
+            _ => Err(err("plain http is only allowed for loopback hosts (RFC 8252 §7.3)")),
         },
         "javascript" | "data" | "vbscript" | "file" | "about" | "blob" => {
             Err(err("this scheme can never be a redirect target"))
@@ -212,9 +195,7 @@ pub fn validate_redirect_uri(uri: &str) -> Result<(), ClientError> {
         // Private-use schemes of native apps (RFC 8252 §7.1), e.g.
         // com.example.app:/callback.
         _ if parsed.scheme().contains('.') => Ok(()),
-        _ => Err(err(
-            "use https, http on loopback, or a reverse-domain private-use scheme (RFC 8252 §7.1)",
-        )),
+        _ => Err(err("use https, http on loopback, or a reverse-domain private-use scheme (RFC 8252 §7.1)")),
     }
 }
 

@@ -91,9 +91,7 @@ impl ErrorCode {
             ErrorCode::UnauthorizedClient => {
                 "The client is not allowed to use this grant type or response type (RFC 6749 §5.2)."
             }
-            ErrorCode::UnsupportedGrantType => {
-                "The grant type is not supported by this server (RFC 6749 §5.2)."
-            }
+            ErrorCode::UnsupportedGrantType => "The grant type is not supported by this server (RFC 6749 §5.2).",
             ErrorCode::UnsupportedResponseType => {
                 "Only response_type=code is supported (RFC 6749 §4.1.2.1; no implicit or hybrid flows)."
             }
@@ -103,21 +101,15 @@ impl ErrorCode {
             ErrorCode::InvalidTarget => {
                 "The requested resource or audience is unknown or not allowed for this client (RFC 8707 §2)."
             }
-            ErrorCode::AccessDenied => {
-                "The resource owner or the server denied the request (RFC 6749 §4.1.2.1)."
-            }
+            ErrorCode::AccessDenied => "The resource owner or the server denied the request (RFC 6749 §4.1.2.1).",
             ErrorCode::ServerError => {
                 "The server met an unexpected condition. The trace id locates the cause in the server log."
             }
             ErrorCode::TemporarilyUnavailable => {
                 "The server is temporarily unable to handle the request (overload or maintenance); retry later."
             }
-            ErrorCode::LoginRequired => {
-                "prompt=none was sent but the user is not signed in (OIDC Core §3.1.2.6)."
-            }
-            ErrorCode::ConsentRequired => {
-                "prompt=none was sent but the user has not consented (OIDC Core §3.1.2.6)."
-            }
+            ErrorCode::LoginRequired => "prompt=none was sent but the user is not signed in (OIDC Core §3.1.2.6).",
+            ErrorCode::ConsentRequired => "prompt=none was sent but the user has not consented (OIDC Core §3.1.2.6).",
             ErrorCode::InteractionRequired => {
                 "prompt=none was sent but user interaction is needed (OIDC Core §3.1.2.6)."
             }
@@ -127,9 +119,7 @@ impl ErrorCode {
             ErrorCode::InvalidToken => {
                 "The access token is expired, revoked, malformed or invalid for another reason (RFC 6750 §3.1)."
             }
-            ErrorCode::InsufficientScope => {
-                "The access token lacks a scope the request needs (RFC 6750 §3.1)."
-            }
+            ErrorCode::InsufficientScope => "The access token lacks a scope the request needs (RFC 6750 §3.1).",
             ErrorCode::InsufficientUserAuthentication => {
                 "The user's authentication is too weak or too old; re-authenticate with the acr_values/max_age given (RFC 9470 §3)."
             }
@@ -156,10 +146,7 @@ pub struct OAuthError {
 
 impl OAuthError {
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
-        OAuthError {
-            code,
-            description: description.into(),
-        }
+        OAuthError { code, description: description.into() }
     }
 
     pub fn invalid_request(description: impl Into<String>) -> Self {

@@ -8,53 +8,19 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SecurityEvent {
-    KeyGenerated {
-        kid: String,
-        alg: String,
-        activate_at: i64,
-    },
-    KeyRotated {
-        kid: String,
-        alg: String,
-        activate_at: i64,
-        retiring: Vec<String>,
-    },
-    KeyRetired {
-        kid: String,
-        unpublish_at: i64,
-    },
-    KeyRevoked {
-        kid: String,
-        replacement: Option<String>,
-    },
-    ClientCreated {
-        client_id: String,
-    },
-    ClientUpdated {
-        client_id: String,
-    },
-    ClientRemoved {
-        client_id: String,
-    },
-    ClientSecretRotated {
-        client_id: String,
-    },
-    UserCreated {
-        user_id: String,
-    },
-    UserPasswordChanged {
-        user_id: String,
-    },
-    UserDisabled {
-        user_id: String,
-    },
-    UserRemoved {
-        user_id: String,
-    },
-    AdminAccessDenied {
-        reason: String,
-        route: String,
-    },
+    KeyGenerated { kid: String, alg: String, activate_at: i64 },
+    KeyRotated { kid: String, alg: String, activate_at: i64, retiring: Vec<String> },
+    KeyRetired { kid: String, unpublish_at: i64 },
+    KeyRevoked { kid: String, replacement: Option<String> },
+    ClientCreated { client_id: String },
+    ClientUpdated { client_id: String },
+    ClientRemoved { client_id: String },
+    ClientSecretRotated { client_id: String },
+    UserCreated { user_id: String },
+    UserPasswordChanged { user_id: String },
+    UserDisabled { user_id: String },
+    UserRemoved { user_id: String },
+    AdminAccessDenied { reason: String, route: String },
 }
 
 impl SecurityEvent {

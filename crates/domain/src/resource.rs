@@ -38,10 +38,7 @@ impl ApiResource {
         }
         for s in &self.scopes {
             if !crate::scope::is_valid_scope_token(&s.name) {
-                return Err(ResourceError::Scope(
-                    self.identifier.clone(),
-                    s.name.clone(),
-                ));
+                return Err(ResourceError::Scope(self.identifier.clone(), s.name.clone()));
             }
         }
         Ok(())

@@ -9,16 +9,11 @@ use std::fmt;
 pub struct ScopeSet(BTreeSet<String>);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error(
-    "invalid scope token {0:?}: scope tokens are printable ASCII without spaces, quotes or backslashes"
-)]
+#[error("invalid scope token {0:?}: scope tokens are printable ASCII without spaces, quotes or backslashes")]
 pub struct InvalidScope(pub String);
 
 pub fn is_valid_scope_token(token: &str) -> bool {
-    !token.is_empty()
-        && token
-            .bytes()
-            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+    !token.is_empty() && token.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
 }
 
 impl ScopeSet {

@@ -4,18 +4,13 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct UnixTime(pub i64);
 
 impl UnixTime {
     pub fn now() -> Self {
-        let secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         UnixTime(i64::try_from(secs).unwrap_or(i64::MAX))
     }
 
@@ -73,7 +68,7 @@ mod tests {
     #[test]
     fn formats_rfc3339() {
         assert_eq!(UnixTime(0).to_string(), "1970-01-01T00:00:00Z");
-        assert_eq!(UnixTime(1_795_000_000).to_string(), "2026-11-18T07:46:40Z");
+        assert_eq!(UnixTime(1_795_000_000).to_string(), "2026-11-18T11:06:40Z");
         assert_eq!(UnixTime(951_782_400).to_string(), "2000-02-29T00:00:00Z");
     }
 }

@@ -59,10 +59,7 @@ pub fn validate_username(username: &str) -> Result<(), UsernameError> {
     if username.is_empty() || username.chars().count() > 128 {
         return Err(UsernameError::Length);
     }
-    if username
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control())
-    {
+    if username.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(UsernameError::Characters);
     }
     Ok(())

@@ -28,21 +28,10 @@ pub struct Global {
     #[arg(long, global = true, env = "LATCHKEY_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// sqlite:PATH or postgres://… [default: a SQLite file in the data dir].
-    #[arg(
-        long,
-        global = true,
-        env = "LATCHKEY_DATABASE_URL",
-        value_name = "URL",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, env = "LATCHKEY_DATABASE_URL", value_name = "URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// Log format: text or json.
-    #[arg(
-        long,
-        global = true,
-        env = "LATCHKEY_LOG_FORMAT",
-        value_name = "FORMAT"
-    )]
+    #[arg(long, global = true, env = "LATCHKEY_LOG_FORMAT", value_name = "FORMAT")]
     pub log_format: Option<String>,
 }
 
@@ -80,7 +69,7 @@ pub struct ServeArgs {
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
     /// Register a client; a confidential client's secret is printed once.
-    Add(ClientAddArgs),
+    Add(Box<ClientAddArgs>),
     /// List clients.
     List(JsonFlag),
     /// Show one client.

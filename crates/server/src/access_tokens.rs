@@ -23,15 +23,9 @@ pub enum MintError {
     Crypto(#[from] latchkey_crypto::CryptoError),
 }
 
-pub fn mint(
-    state: &AppState,
-    alg: SigningAlg,
-    claims: &AccessTokenClaims,
-) -> Result<String, MintError> {
+pub fn mint(state: &AppState, alg: SigningAlg, claims: &AccessTokenClaims) -> Result<String, MintError> {
     let keys = state.keys.snapshot();
-    let key = keys
-        .signer(alg, UnixTime::now())
-        .ok_or(MintError::NoKey(alg))?;
+    let key = keys.signer(alg, UnixTime::now()).ok_or(MintError::NoKey(alg))?;
     Ok(jws::sign(&key.signer, ACCESS_TOKEN_TYP, claims)?)
 }
 
@@ -48,20 +42,16 @@ pub async fn verify(state: &AppState, token: &str) -> Result<AccessTokenClaims, 
     })?;
     // RFC 9068 §4: accept `at+jwt` and its full media type form.
     match verified.header.typ.as_deref() {
-        Some(t)
-            if t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt") => {
-        }
+        Some(t) if t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt") => {}
         other => return Err(TokenProblem::WrongType(other.map(str::to_string))),
     }
-    let claims: AccessTokenClaims = serde_json::from_slice(&verified.payload)
-        .map_err(|e| TokenProblem::Malformed(format!("claims: {e}")))?;
+    let claims: AccessTokenClaims =
+        serde_json::from_slice(&verified.payload).map_err(|e| TokenProblem::Malformed(format!("claims: {e}")))?;
     claims.check(state.issuer.as_str(), now, LEEWAY)?;
     match state.store.is_jti_revoked(&claims.jti).await {
         Ok(false) => Ok(claims),
         Ok(true) => Err(TokenProblem::Revoked),
         // Fail closed: a token we cannot check for revocation is not valid.
-        Err(e) => Err(TokenProblem::Malformed(format!(
-            "revocation check unavailable: {e}"
-        ))),
+        Err(e) => Err(TokenProblem::Malformed(format!("revocation check unavailable: {e}"))),
     }
 }

@@ -36,10 +36,7 @@ fn refuse(
     description: &str,
     reason: String,
 ) -> ApiError {
-    state.events.emit(SecurityEvent::AdminAccessDenied {
-        reason: reason.clone(),
-        route: parts.uri.path().to_string(),
-    });
+    state.events.emit(SecurityEvent::AdminAccessDenied { reason: reason.clone(), route: parts.uri.path().to_string() });
     let mut e = ApiError::new(status, code, description).with_reason(reason);
     e.www_authenticate = Some(challenge(state, Some((code.as_str(), description))));
     e
@@ -48,27 +45,17 @@ fn refuse(
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
             // RFC 6750 §3.1: no credentials → no error code in the challenge.
-            let mut e = ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                ErrorCode::InvalidToken,
-                "admin credentials required",
-            );
+            let mut e = ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::InvalidToken, "admin credentials required");
             e.www_authenticate = Some(challenge(state, None));
             return Err(e);
         };
         let credential = value
             .to_str()
             .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .unwrap_or("");
         if credential.is_empty() {
@@ -84,9 +71,7 @@ impl FromRequestParts<AppState> for Admin {
         if let Some(digest) = &state.admin_key_digest {
             let presented = latchkey_crypto::digest::secret_digest(credential);
             if bool::from(presented.ct_eq(digest)) {
-                return Ok(Admin {
-                    principal: "admin-key".into(),
-                });
+                return Ok(Admin { principal: "admin-key".into() });
             }
         }
         if credential.matches('.').count() != 2 {
@@ -99,18 +84,16 @@ impl FromRequestParts<AppState> for Admin {
                 "neither the admin key nor a JWT".into(),
             ));
         }
-        let claims = crate::access_tokens::verify(state, credential)
-            .await
-            .map_err(|problem| {
-                refuse(
-                    state,
-                    parts,
-                    StatusCode::UNAUTHORIZED,
-                    ErrorCode::InvalidToken,
-                    "invalid admin credential",
-                    format!("admin token: {problem}"),
-                )
-            })?;
+        let claims = crate::access_tokens::verify(state, credential).await.map_err(|problem| {
+            refuse(
+                state,
+                parts,
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::InvalidToken,
+                "invalid admin credential",
+                format!("admin token: {problem}"),
+            )
+        })?;
         // Tokens for the server's own APIs carry the issuer as audience.
         if !claims.aud.contains(state.issuer.as_str()) {
             return Err(refuse(
@@ -129,10 +112,7 @@ impl FromRequestParts<AppState> for Admin {
                 StatusCode::FORBIDDEN,
                 ErrorCode::InsufficientScope,
                 "the token lacks the admin scope",
-                format!(
-                    "client {} has no {}",
-                    claims.client_id, state.config.admin_scope
-                ),
+                format!("client {} has no {}", claims.client_id, state.config.admin_scope),
             );
             e.www_authenticate = Some(format!(
                 "Bearer realm=\"{}\", error=\"insufficient_scope\", scope=\"{}\"",
@@ -141,8 +121,6 @@ impl FromRequestParts<AppState> for Admin {
             ));
             return Err(e);
         }
-        Ok(Admin {
-            principal: claims.client_id,
-        })
+        Ok(Admin { principal: claims.client_id })
     }
 }

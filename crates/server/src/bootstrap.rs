@@ -8,9 +8,7 @@ use latchkey_crypto::{digest, password, random};
 use latchkey_domain::client::{AuthMethod, Client, ClientKind, GrantType};
 use latchkey_domain::resource::ResourceScope;
 use latchkey_domain::user::Origin;
-use latchkey_domain::{
-    ApiResource, EventSink, ScopeSet, SecurityEvent, SigningAlg, UnixTime, User,
-};
+use latchkey_domain::{ApiResource, EventSink, ScopeSet, SecurityEvent, SigningAlg, UnixTime, User};
 use latchkey_store::{Store, StoreError};
 
 use crate::config::{Config, StaticPassword, StaticUser};
@@ -26,29 +24,16 @@ pub enum BootstrapError {
 }
 
 /// Makes the store's config-owned records match the config file.
-pub async fn apply_static_config(
-    store: &Store,
-    config: &Config,
-    events: &dyn EventSink,
-) -> Result<(), BootstrapError> {
+pub async fn apply_static_config(store: &Store, config: &Config, events: &dyn EventSink) -> Result<(), BootstrapError> {
     let now = UnixTime::now();
     for r in &config.resources {
         store.upsert_resource(r, Origin::Config, now).await?;
     }
-    let declared: Vec<String> = config
-        .resources
-        .iter()
-        .map(|r| r.identifier.clone())
-        .collect();
-    store
-        .delete_resources_of_origin_except(Origin::Config, &declared)
-        .await?;
+    let declared: Vec<String> = config.resources.iter().map(|r| r.identifier.clone()).collect();
+    store.delete_resources_of_origin_except(Origin::Config, &declared).await?;
 
     for sc in &config.clients {
-        let secret_hash = sc
-            .secret
-            .as_ref()
-            .map(|s| digest::secret_digest(s.expose()));
+        let secret_hash = sc.secret.as_ref().map(|s| digest::secret_digest(s.expose()));
         let existing = store.get_client(&sc.id).await?;
         let mut client = sc.to_client(secret_hash, now);
         if let Some(old) = &existing {
@@ -68,10 +53,7 @@ pub async fn apply_static_config(
         });
     }
     let declared: Vec<String> = config.clients.iter().map(|c| c.id.clone()).collect();
-    for client_id in store
-        .delete_clients_of_origin_except(Origin::Config, &declared)
-        .await?
-    {
+    for client_id in store.delete_clients_of_origin_except(Origin::Config, &declared).await? {
         events.emit(SecurityEvent::ClientRemoved { client_id });
     }
 
@@ -79,10 +61,7 @@ pub async fn apply_static_config(
         apply_user(store, su, now, events).await?;
     }
     let declared: Vec<String> = config.users.iter().map(|u| u.username.clone()).collect();
-    for username in store
-        .delete_users_of_origin_except(Origin::Config, &declared)
-        .await?
-    {
+    for username in store.delete_users_of_origin_except(Origin::Config, &declared).await? {
         events.emit(SecurityEvent::UserRemoved { user_id: username });
     }
     Ok(())
@@ -107,10 +86,7 @@ async fn apply_user(
         },
     };
     let mut user = User {
-        id: existing
-            .as_ref()
-            .map(|u| u.id.clone())
-            .unwrap_or_else(random::id),
+        id: existing.as_ref().map(|u| u.id.clone()).unwrap_or_else(random::id),
         username: su.username.clone(),
         email: su.email.clone(),
         email_verified: su.email_verified,
@@ -153,33 +129,21 @@ pub struct DevSandbox {
 pub const DEV_RESOURCE: &str = "https://api.example.com";
 pub const DEV_SPA_CLIENT: &str = "sandbox-spa";
 pub const DEV_SERVICE_CLIENT: &str = "sandbox-service";
-const DEV_USERS: [(&str, &str, &str); 2] = [
-    ("alice", "alice-sandbox-password", "Alice Example"),
-    ("bob", "bob-sandbox-password", "Bob Example"),
-];
+const DEV_USERS: [(&str, &str, &str); 2] =
+    [("alice", "alice-sandbox-password", "Alice Example"), ("bob", "bob-sandbox-password", "Bob Example")];
 
 /// Seeds the sandbox (once; later starts reuse it). The service client's
 /// secret is kept in `dev-credentials.json` in the data dir (mode 0600) so
 /// it survives restarts; a sandbox secret is not a production secret.
-pub async fn seed_dev(
-    store: &Store,
-    data_dir: &Path,
-    events: &dyn EventSink,
-) -> Result<DevSandbox, BootstrapError> {
+pub async fn seed_dev(store: &Store, data_dir: &Path, events: &dyn EventSink) -> Result<DevSandbox, BootstrapError> {
     let now = UnixTime::now();
     let scope_names = ["orders:read", "orders:write"];
     let resource = ApiResource {
         identifier: DEV_RESOURCE.into(),
         name: "Sandbox orders API".into(),
         scopes: vec![
-            ResourceScope {
-                name: scope_names[0].into(),
-                description: "Read orders".into(),
-            },
-            ResourceScope {
-                name: scope_names[1].into(),
-                description: "Create and change orders".into(),
-            },
+            ResourceScope { name: scope_names[0].into(), description: "Read orders".into() },
+            ResourceScope { name: scope_names[1].into(), description: "Create and change orders".into() },
         ],
         access_token_ttl: None,
         signing_alg: None,
@@ -206,18 +170,11 @@ pub async fn seed_dev(
         }
     }
 
-    let spa_redirect_uris = vec![
-        "http://127.0.0.1:5173/callback".to_string(),
-        "http://localhost:5173/callback".to_string(),
-    ];
+    let spa_redirect_uris =
+        vec!["http://127.0.0.1:5173/callback".to_string(), "http://localhost:5173/callback".to_string()];
     let mut spa_scopes = vec!["openid", "profile", "email", "offline_access"];
     spa_scopes.extend(scope_names);
-    let base = |id: &str,
-                kind,
-                auth_method,
-                grants: Vec<GrantType>,
-                scopes: &[&str],
-                redirects: Vec<String>| Client {
+    let base = |id: &str, kind, auth_method, grants: Vec<GrantType>, scopes: &[&str], redirects: Vec<String>| Client {
         id: id.into(),
         name: id.into(),
         kind,
@@ -255,17 +212,10 @@ pub async fn seed_dev(
     let saved_secret = std::fs::read_to_string(&creds_path)
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| {
-            v.get("service_client_secret")
-                .and_then(|s| s.as_str())
-                .map(str::to_string)
-        });
+        .and_then(|v| v.get("service_client_secret").and_then(|s| s.as_str()).map(str::to_string));
     let existing = store.get_client(DEV_SERVICE_CLIENT).await?;
     let still_valid = match (&saved_secret, &existing) {
-        (Some(s), Some(c)) => c
-            .secret_hash
-            .as_deref()
-            .is_some_and(|h| digest::verify_secret(s, h)),
+        (Some(s), Some(c)) => c.secret_hash.as_deref().is_some_and(|h| digest::verify_secret(s, h)),
         _ => false,
     };
     let service_client_secret = match (still_valid, saved_secret) {
@@ -274,9 +224,7 @@ pub async fn seed_dev(
             let secret = random::token(32);
             let hash = digest::secret_digest(&secret);
             if existing.is_some() {
-                store
-                    .set_client_secret_hash(DEV_SERVICE_CLIENT, &hash, now)
-                    .await?;
+                store.set_client_secret_hash(DEV_SERVICE_CLIENT, &hash, now).await?;
             } else {
                 let mut service = base(
                     DEV_SERVICE_CLIENT,
@@ -288,23 +236,15 @@ pub async fn seed_dev(
                 );
                 service.secret_hash = Some(hash);
                 store.insert_client(&service).await?;
-                events.emit(SecurityEvent::ClientCreated {
-                    client_id: service.id,
-                });
+                events.emit(SecurityEvent::ClientCreated { client_id: service.id });
             }
-            write_private_file(
-                &creds_path,
-                &serde_json::json!({ "service_client_secret": secret }).to_string(),
-            )?;
+            write_private_file(&creds_path, &serde_json::json!({ "service_client_secret": secret }).to_string())?;
             secret
         }
     };
 
     Ok(DevSandbox {
-        users: DEV_USERS
-            .iter()
-            .map(|(u, p, _)| (u.to_string(), p.to_string()))
-            .collect(),
+        users: DEV_USERS.iter().map(|(u, p, _)| (u.to_string(), p.to_string())).collect(),
         spa_client_id: DEV_SPA_CLIENT.into(),
         spa_redirect_uris,
         service_client_id: DEV_SERVICE_CLIENT.into(),
@@ -317,10 +257,7 @@ pub async fn seed_dev(
 /// Writes a file only its owner can read.
 pub fn write_private_file(path: &Path, contents: &str) -> Result<(), BootstrapError> {
     use std::io::Write;
-    let err = |e: std::io::Error| BootstrapError::File {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    };
+    let err = |e: std::io::Error| BootstrapError::File { path: path.display().to_string(), reason: e.to_string() };
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

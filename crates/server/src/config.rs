@@ -21,17 +21,12 @@ pub enum ConfigError {
     Parse { path: String, reason: String },
     #[error("{setting}: {reason}")]
     Invalid { setting: String, reason: String },
-    #[error(
-        "{setting}: environment variable {var} is not set; export it or put the value in the config file"
-    )]
+    #[error("{setting}: environment variable {var} is not set; export it or put the value in the config file")]
     MissingEnv { setting: String, var: String },
 }
 
 fn invalid(setting: impl Into<String>, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        setting: setting.into(),
-        reason: reason.into(),
-    }
+    ConfigError::Invalid { setting: setting.into(), reason: reason.into() }
 }
 
 /// A value given literally, or read from an environment variable or a file
@@ -45,21 +40,12 @@ pub enum ValueRef {
 }
 
 impl ValueRef {
-    fn resolve(
-        &self,
-        setting: &str,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Secret, ConfigError> {
+    fn resolve(&self, setting: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Secret, ConfigError> {
         match self {
             ValueRef::Literal(v) => Ok(Secret::new(v.clone())),
-            ValueRef::Env { env: var } => {
-                env(var)
-                    .map(Secret::new)
-                    .ok_or_else(|| ConfigError::MissingEnv {
-                        setting: setting.into(),
-                        var: var.clone(),
-                    })
-            }
+            ValueRef::Env { env: var } => env(var)
+                .map(Secret::new)
+                .ok_or_else(|| ConfigError::MissingEnv { setting: setting.into(), var: var.clone() }),
             ValueRef::File { file } => std::fs::read_to_string(file)
                 .map(|s| Secret::new(s.trim_end_matches(['\n', '\r']).to_string()))
                 .map_err(|e| invalid(setting, format!("cannot read {}: {e}", file.display()))),
@@ -332,28 +318,17 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./latchkey-data";
 pub const DEFAULT_ADMIN_SCOPE: &str = "latchkey:admin";
 
-fn duration(
-    setting: &str,
-    value: Option<&String>,
-    default: Duration,
-) -> Result<Duration, ConfigError> {
+fn duration(setting: &str, value: Option<&String>, default: Duration) -> Result<Duration, ConfigError> {
     match value {
         None => Ok(default),
         Some(v) => humantime::parse_duration(v).map_err(|e| {
-            invalid(
-                setting,
-                format!(
-                    "{v:?} is not a duration ({e}); write e.g. \"90s\", \"5m\", \"12h\", \"30d\""
-                ),
-            )
+            invalid(setting, format!("{v:?} is not a duration ({e}); write e.g. \"90s\", \"5m\", \"12h\", \"30d\""))
         }),
     }
 }
 
 fn ttl(setting: &str, value: Option<&String>) -> Result<Option<u64>, ConfigError> {
-    value
-        .map(|v| duration(setting, Some(v), Duration::ZERO).map(|d| d.as_secs()))
-        .transpose()
+    value.map(|v| duration(setting, Some(v), Duration::ZERO).map(|d| d.as_secs())).transpose()
 }
 
 /// RFC 9700 §2.5 / our rule: a configured secret must carry at least 256
@@ -361,25 +336,15 @@ fn ttl(setting: &str, value: Option<&String>) -> Result<Option<u64>, ConfigError
 /// characters, with enough distinct characters to rule out "aaaa…".
 pub fn secret_has_enough_entropy(secret: &str) -> bool {
     let len = secret.chars().count();
-    let distinct = secret
-        .chars()
-        .collect::<std::collections::HashSet<_>>()
-        .len();
-    let bits_per_char = if secret.chars().all(|c| c.is_ascii_hexdigit()) {
-        4
-    } else {
-        6
-    };
+    let distinct = secret.chars().collect::<std::collections::HashSet<_>>().len();
+    let bits_per_char = if secret.chars().all(|c| c.is_ascii_hexdigit()) { 4 } else { 6 };
     len * bits_per_char >= 256 && distinct >= 12
 }
 
 impl Config {
     /// Reads the file named in `overrides` (if any) and resolves everything.
     /// `env` looks up environment variables named by `{ env = "…" }`.
-    pub fn load(
-        overrides: &Overrides,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Config, ConfigError> {
+    pub fn load(overrides: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let file = match &overrides.config_file {
             Some(path) => Self::read_file(path)?,
             None => FileConfig::default(),
@@ -388,10 +353,8 @@ impl Config {
     }
 
     pub fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::Read { path: path.display().to_string(), reason: e.to_string() })?;
         toml::from_str(&text).map_err(|e| ConfigError::Parse {
             path: path.display().to_string(),
             reason: e.to_string().replace('\n', " ").trim().to_string(),
@@ -404,17 +367,10 @@ impl Config {
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
         let dev = o.dev;
-        let listen_text = o
-            .listen
-            .clone()
-            .or(file.listen)
-            .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
-        let listen: SocketAddr = listen_text.parse().map_err(|_| {
-            invalid(
-                "listen",
-                format!("{listen_text:?} is not an address like 127.0.0.1:8080"),
-            )
-        })?;
+        let listen_text = o.listen.clone().or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+        let listen: SocketAddr = listen_text
+            .parse()
+            .map_err(|_| invalid("listen", format!("{listen_text:?} is not an address like 127.0.0.1:8080")))?;
         if dev && !listen.ip().is_loopback() {
             return Err(invalid(
                 "listen",
@@ -425,38 +381,25 @@ impl Config {
         }
         let metrics_listen = match o.metrics_listen.clone().or(file.metrics_listen) {
             None => None,
-            Some(t) => Some(
-                t.parse()
-                    .map_err(|_| invalid("metrics_listen", format!("{t:?} is not an address")))?,
-            ),
+            Some(t) => Some(t.parse().map_err(|_| invalid("metrics_listen", format!("{t:?} is not an address")))?),
         };
         let issuer = match o.issuer.clone().or(file.issuer) {
             Some(i) => Some(validate_issuer(&i, dev)?),
             None if !listen.ip().is_loopback() && !dev => {
                 return Err(invalid(
                     "issuer",
-                    format!(
-                        "listening on {listen} needs an explicit https issuer: set --issuer or LATCHKEY_ISSUER"
-                    ),
+                    format!("listening on {listen} needs an explicit https issuer: set --issuer or LATCHKEY_ISSUER"),
                 ));
             }
             None => None,
         };
-        let data_dir = o
-            .data_dir
-            .clone()
-            .or(file.data_dir)
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let data_dir = o.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
         let database_url = match (&o.database_url, &file.database_url) {
             (Some(url), _) => Secret::new(url.clone()),
             (None, Some(r)) => r.resolve("database_url", env)?,
-            (None, None) => Secret::new(format!(
-                "sqlite://{}",
-                data_dir.join("latchkey.db").display()
-            )),
+            (None, None) => Secret::new(format!("sqlite://{}", data_dir.join("latchkey.db").display())),
         };
-        latchkey_store::Backend::from_url(database_url.expose())
-            .map_err(|e| invalid("database_url", e.to_string()))?;
+        latchkey_store::Backend::from_url(database_url.expose()).map_err(|e| invalid("database_url", e.to_string()))?;
         let master_key = match (&o.master_key, &file.master_key) {
             (Some(k), _) => Some(Secret::new(k.clone())),
             (None, Some(r)) => Some(r.resolve("master_key", env)?),
@@ -467,13 +410,13 @@ impl Config {
             (None, Some(r)) => Some(r.resolve("admin.key", env)?),
             (None, None) => None,
         };
-        if let Some(k) = &admin_key {
-            if !secret_has_enough_entropy(k.expose()) {
-                return Err(invalid(
-                    "admin.key",
-                    "the admin key needs 256 bits of entropy: generate one with `openssl rand -base64 32` or `latchkey key generate-master-key`",
-                ));
-            }
+        if let Some(k) = &admin_key
+            && !secret_has_enough_entropy(k.expose())
+        {
+            return Err(invalid(
+                "admin.key",
+                "the admin key needs 256 bits of entropy: generate one with `openssl rand -base64 32` or `latchkey key generate-master-key`",
+            ));
         }
 
         let keys = KeysConfig {
@@ -483,10 +426,9 @@ impl Config {
                     let mut algs = list
                         .iter()
                         .map(|a| {
-                            a.parse()
-                                .map_err(|e: latchkey_domain::algorithm::UnsupportedAlg| {
-                                    invalid("keys.algorithms", e.to_string())
-                                })
+                            a.parse().map_err(|e: latchkey_domain::algorithm::UnsupportedAlg| {
+                                invalid("keys.algorithms", e.to_string())
+                            })
                         })
                         .collect::<Result<Vec<SigningAlg>, _>>()?;
                     // OIDC Core §15.1: RS256 ID tokens must always be possible.
@@ -496,16 +438,8 @@ impl Config {
                     algs
                 }
             },
-            prepublish: duration(
-                "keys.prepublish",
-                file.keys.prepublish.as_ref(),
-                Duration::from_secs(15 * 60),
-            )?,
-            retention: duration(
-                "keys.retention",
-                file.keys.retention.as_ref(),
-                Duration::from_secs(24 * 3600),
-            )?,
+            prepublish: duration("keys.prepublish", file.keys.prepublish.as_ref(), Duration::from_secs(15 * 60))?,
+            retention: duration("keys.retention", file.keys.retention.as_ref(), Duration::from_secs(24 * 3600))?,
             reload_interval: duration(
                 "keys.reload_interval",
                 file.keys.reload_interval.as_ref(),
@@ -540,10 +474,7 @@ impl Config {
             )?,
         };
         if tokens.authorization_code_ttl > Duration::from_secs(600) {
-            return Err(invalid(
-                "tokens.authorization_code_ttl",
-                "must be at most 10 minutes (RFC 6749 §4.1.2)",
-            ));
+            return Err(invalid("tokens.authorization_code_ttl", "must be at most 10 minutes (RFC 6749 §4.1.2)"));
         }
         let longest_signed = tokens.access_token_ttl.max(tokens.id_token_ttl);
         if keys.retention < longest_signed {
@@ -562,27 +493,15 @@ impl Config {
             ));
         }
 
-        let clients = file
-            .clients
-            .iter()
-            .map(|c| resolve_client(c, env))
-            .collect::<Result<Vec<_>, _>>()?;
+        let clients = file.clients.iter().map(|c| resolve_client(c, env)).collect::<Result<Vec<_>, _>>()?;
         let mut seen = std::collections::HashSet::new();
         for c in &clients {
             if !seen.insert(c.id.clone()) {
                 return Err(invalid(format!("clients[{}]", c.id), "declared twice"));
             }
         }
-        let users = file
-            .users
-            .iter()
-            .map(|u| resolve_user(u, env))
-            .collect::<Result<Vec<_>, _>>()?;
-        let resources = file
-            .resources
-            .iter()
-            .map(resolve_resource)
-            .collect::<Result<Vec<_>, _>>()?;
+        let users = file.users.iter().map(|u| resolve_user(u, env)).collect::<Result<Vec<_>, _>>()?;
+        let resources = file.resources.iter().map(resolve_resource).collect::<Result<Vec<_>, _>>()?;
 
         Ok(Config {
             dev,
@@ -607,15 +526,8 @@ impl Config {
                 Duration::from_secs(30),
             )?,
             admin_key,
-            admin_scope: file
-                .admin
-                .scope
-                .unwrap_or_else(|| DEFAULT_ADMIN_SCOPE.to_string()),
-            sweep_interval: duration(
-                "sweep.interval",
-                file.sweep.interval.as_ref(),
-                Duration::from_secs(60),
-            )?,
+            admin_scope: file.admin.scope.unwrap_or_else(|| DEFAULT_ADMIN_SCOPE.to_string()),
+            sweep_interval: duration("sweep.interval", file.sweep.interval.as_ref(), Duration::from_secs(60))?,
             sweep_batch: file.sweep.batch.unwrap_or(1000).max(1),
             event_retention: duration(
                 "sweep.event_retention",
@@ -629,15 +541,9 @@ impl Config {
     }
 
     /// Builds a config for tests and embedders, from TOML text and overrides.
-    pub fn from_toml(
-        text: &str,
-        o: &Overrides,
-        env: &HashMap<String, String>,
-    ) -> Result<Config, ConfigError> {
-        let file: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: "<inline>".into(),
-            reason: e.to_string(),
-        })?;
+    pub fn from_toml(text: &str, o: &Overrides, env: &HashMap<String, String>) -> Result<Config, ConfigError> {
+        let file: FileConfig =
+            toml::from_str(text).map_err(|e| ConfigError::Parse { path: "<inline>".into(), reason: e.to_string() })?;
         Self::resolve(file, o, &|k| env.get(k).cloned())
     }
 }
@@ -645,13 +551,9 @@ impl Config {
 /// RFC 8414 §2: https, no query, no fragment. Plain http only for loopback
 /// or the dev sandbox.
 pub fn validate_issuer(issuer: &str, dev: bool) -> Result<String, ConfigError> {
-    let url = url::Url::parse(issuer)
-        .map_err(|_| invalid("issuer", format!("{issuer:?} is not an absolute URL")))?;
+    let url = url::Url::parse(issuer).map_err(|_| invalid("issuer", format!("{issuer:?} is not an absolute URL")))?;
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid(
-            "issuer",
-            "must not have a query or fragment (RFC 8414 §2)",
-        ));
+        return Err(invalid("issuer", "must not have a query or fragment (RFC 8414 §2)"));
     }
     let loopback = match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -672,45 +574,25 @@ pub fn validate_issuer(issuer: &str, dev: bool) -> Result<String, ConfigError> {
     Ok(issuer.trim_end_matches('/').to_string())
 }
 
-fn resolve_client(
-    c: &ClientFile,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<StaticClient, ConfigError> {
+fn resolve_client(c: &ClientFile, env: &dyn Fn(&str) -> Option<String>) -> Result<StaticClient, ConfigError> {
     let setting = format!("clients[{}]", c.id);
     let field = |f: &str| format!("{setting}.{f}");
     let kind: ClientKind =
-        c.kind
-            .parse()
-            .map_err(|e: latchkey_domain::client::ParseEnumError| {
-                invalid(field("type"), e.to_string())
-            })?;
+        c.kind.parse().map_err(|e: latchkey_domain::client::ParseEnumError| invalid(field("type"), e.to_string()))?;
     let auth_method = match (&c.auth_method, kind) {
         (Some(m), _) => m
             .parse()
-            .map_err(|e: latchkey_domain::client::ParseEnumError| {
-                invalid(field("auth_method"), e.to_string())
-            })?,
+            .map_err(|e: latchkey_domain::client::ParseEnumError| invalid(field("auth_method"), e.to_string()))?,
         (None, ClientKind::Public) => AuthMethod::None,
         (None, ClientKind::Confidential) => AuthMethod::ClientSecretBasic,
     };
-    let secret = c
-        .secret
-        .as_ref()
-        .map(|s| s.resolve(&field("secret"), env))
-        .transpose()?;
+    let secret = c.secret.as_ref().map(|s| s.resolve(&field("secret"), env)).transpose()?;
     match (&secret, kind, auth_method) {
         (Some(_), ClientKind::Public, _) => {
             return Err(invalid(field("secret"), "a public client has no secret"));
         }
-        (
-            None,
-            ClientKind::Confidential,
-            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost,
-        ) => {
-            return Err(invalid(
-                field("secret"),
-                "a confidential client with a client_secret_* method needs a secret",
-            ));
+        (None, ClientKind::Confidential, AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost) => {
+            return Err(invalid(field("secret"), "a confidential client with a client_secret_* method needs a secret"));
         }
         (Some(s), _, _) if !secret_has_enough_entropy(s.expose()) => {
             return Err(invalid(
@@ -725,9 +607,7 @@ fn resolve_client(
             .iter()
             .map(|g| {
                 g.parse()
-                    .map_err(|e: latchkey_domain::client::ParseEnumError| {
-                        invalid(field("grant_types"), e.to_string())
-                    })
+                    .map_err(|e: latchkey_domain::client::ParseEnumError| invalid(field("grant_types"), e.to_string()))
             })
             .collect::<Result<Vec<GrantType>, _>>()?,
         None if c.redirect_uris.is_empty() && kind == ClientKind::Confidential => {
@@ -735,14 +615,11 @@ fn resolve_client(
         }
         None => vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
     };
-    let scopes =
-        ScopeSet::from_tokens(&c.scopes).map_err(|e| invalid(field("scopes"), e.to_string()))?;
+    let scopes = ScopeSet::from_tokens(&c.scopes).map_err(|e| invalid(field("scopes"), e.to_string()))?;
     let id_token_alg = match &c.id_token_alg {
         Some(a) => a
             .parse()
-            .map_err(|e: latchkey_domain::algorithm::UnsupportedAlg| {
-                invalid(field("id_token_alg"), e.to_string())
-            })?,
+            .map_err(|e: latchkey_domain::algorithm::UnsupportedAlg| invalid(field("id_token_alg"), e.to_string()))?,
         None => SigningAlg::RS256,
     };
     let sc = StaticClient {
@@ -764,18 +641,12 @@ fn resolve_client(
         jwks_uri: c.jwks_uri.clone(),
     };
     // The same rules as for clients registered any other way.
-    sc.to_client(None, latchkey_domain::UnixTime(0))
-        .validate()
-        .map_err(|e| invalid(&setting, e.to_string()))?;
+    sc.to_client(None, latchkey_domain::UnixTime(0)).validate().map_err(|e| invalid(&setting, e.to_string()))?;
     Ok(sc)
 }
 
 impl StaticClient {
-    pub fn to_client(
-        &self,
-        secret_hash: Option<Vec<u8>>,
-        now: latchkey_domain::UnixTime,
-    ) -> latchkey_domain::Client {
+    pub fn to_client(&self, secret_hash: Option<Vec<u8>>, now: latchkey_domain::UnixTime) -> latchkey_domain::Client {
         latchkey_domain::Client {
             id: self.id.clone(),
             name: self.name.clone(),
@@ -800,19 +671,12 @@ impl StaticClient {
     }
 }
 
-fn resolve_user(
-    u: &UserFile,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<StaticUser, ConfigError> {
+fn resolve_user(u: &UserFile, env: &dyn Fn(&str) -> Option<String>) -> Result<StaticUser, ConfigError> {
     let setting = format!("users[{}]", u.username);
-    latchkey_domain::user::validate_username(&u.username)
-        .map_err(|e| invalid(&setting, e.to_string()))?;
+    latchkey_domain::user::validate_username(&u.username).map_err(|e| invalid(&setting, e.to_string()))?;
     let password = match (&u.password, &u.password_hash) {
         (Some(_), Some(_)) => {
-            return Err(invalid(
-                &setting,
-                "give password or password_hash, not both",
-            ));
+            return Err(invalid(&setting, "give password or password_hash, not both"));
         }
         (Some(p), None) => StaticPassword::Plain(p.resolve(&format!("{setting}.password"), env)?),
         (None, Some(h)) => {
@@ -842,24 +706,18 @@ fn resolve_resource(r: &ResourceFile) -> Result<latchkey_domain::ApiResource, Co
         identifier: r.identifier.clone(),
         name: r.name.clone().unwrap_or_else(|| r.identifier.clone()),
         scopes: r.scopes.clone(),
-        access_token_ttl: ttl(
-            &format!("{setting}.access_token_ttl"),
-            r.access_token_ttl.as_ref(),
-        )?,
+        access_token_ttl: ttl(&format!("{setting}.access_token_ttl"), r.access_token_ttl.as_ref())?,
         signing_alg: r
             .signing_alg
             .as_ref()
             .map(|a| {
-                a.parse()
-                    .map_err(|e: latchkey_domain::algorithm::UnsupportedAlg| {
-                        invalid(format!("{setting}.signing_alg"), e.to_string())
-                    })
+                a.parse().map_err(|e: latchkey_domain::algorithm::UnsupportedAlg| {
+                    invalid(format!("{setting}.signing_alg"), e.to_string())
+                })
             })
             .transpose()?,
         forwarded_claims: r.forwarded_claims.clone(),
     };
-    resource
-        .validate()
-        .map_err(|e| invalid(&setting, e.to_string()))?;
+    resource.validate().map_err(|e| invalid(&setting, e.to_string()))?;
     Ok(resource)
 }

@@ -18,9 +18,7 @@ pub struct RequestContext {
 }
 
 pub fn current_request_id() -> String {
-    REQUEST_CONTEXT
-        .try_with(|c| c.request_id.clone())
-        .unwrap_or_default()
+    REQUEST_CONTEXT.try_with(|c| c.request_id.clone()).unwrap_or_default()
 }
 
 /// The web layer's one error type.
@@ -35,12 +33,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: ErrorCode, description: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            error: OAuthError::new(code, description),
-            reason: None,
-            www_authenticate: None,
-        }
+        ApiError { status, error: OAuthError::new(code, description), reason: None, www_authenticate: None }
     }
 
     pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
@@ -49,19 +42,11 @@ impl ApiError {
     }
 
     pub fn bad_request(description: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::InvalidRequest,
-            description,
-        )
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, description)
     }
 
     pub fn not_found() -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            ErrorCode::NotFound,
-            "no such endpoint",
-        )
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such endpoint")
     }
 
     /// A failure of ours: the client learns only the trace id.
@@ -102,9 +87,8 @@ fn is_pool_timeout(e: &impl std::fmt::Display) -> bool {
 
 /// The wire body, shared with middleware that produces errors itself.
 pub fn error_body(code: ErrorCode, description: &str) -> serde_json::Value {
-    let (trace_id, error_uri) = REQUEST_CONTEXT
-        .try_with(|c| (c.request_id.clone(), c.issuer.error_uri(code.as_str())))
-        .unwrap_or_default();
+    let (trace_id, error_uri) =
+        REQUEST_CONTEXT.try_with(|c| (c.request_id.clone(), c.issuer.error_uri(code.as_str()))).unwrap_or_default();
     serde_json::json!({
         "error": code.as_str(),
         "error_description": description,
@@ -118,29 +102,16 @@ impl IntoResponse for ApiError {
         let trace_id = current_request_id();
         let reason = self.reason.as_deref().unwrap_or(&self.error.description);
         if self.status.is_server_error() {
-            tracing::error!(
-                trace_id,
-                error = self.error.code.as_str(),
-                reason,
-                "request failed"
-            );
+            tracing::error!(trace_id, error = self.error.code.as_str(), reason, "request failed");
         } else {
-            tracing::info!(
-                trace_id,
-                error = self.error.code.as_str(),
-                reason,
-                "request refused"
-            );
+            tracing::info!(trace_id, error = self.error.code.as_str(), reason, "request refused");
         }
         let body = error_body(self.error.code, &self.error.description);
         let mut response = (self.status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         // RFC 6749 §5.1: responses carrying protocol errors are not cached.
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if let Some(challenge) = self
-            .www_authenticate
-            .and_then(|c| HeaderValue::from_str(&c).ok())
-        {
+        if let Some(challenge) = self.www_authenticate.and_then(|c| HeaderValue::from_str(&c).ok()) {
             headers.insert(header::WWW_AUTHENTICATE, challenge);
         }
         response

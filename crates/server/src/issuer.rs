@@ -13,9 +13,7 @@ pub struct Issuer {
 impl Issuer {
     pub fn new(url: &str) -> Issuer {
         let url = url.trim_end_matches('/').to_string();
-        let path = url::Url::parse(&url)
-            .map(|u| u.path().trim_end_matches('/').to_string())
-            .unwrap_or_default();
+        let path = url::Url::parse(&url).map(|u| u.path().trim_end_matches('/').to_string()).unwrap_or_default();
         Issuer { url, path }
     }
 
@@ -57,26 +55,14 @@ mod tests {
     fn well_known_paths() {
         let root = Issuer::new("https://auth.example.com/");
         assert_eq!(root.as_str(), "https://auth.example.com");
-        assert_eq!(
-            root.well_known_inserted("oauth-authorization-server"),
-            "/.well-known/oauth-authorization-server"
-        );
-        assert_eq!(
-            root.well_known_appended("openid-configuration"),
-            "/.well-known/openid-configuration"
-        );
+        assert_eq!(root.well_known_inserted("oauth-authorization-server"), "/.well-known/oauth-authorization-server");
+        assert_eq!(root.well_known_appended("openid-configuration"), "/.well-known/openid-configuration");
         let tenant = Issuer::new("https://auth.example.com/tenant1");
         assert_eq!(
             tenant.well_known_inserted("oauth-authorization-server"),
             "/.well-known/oauth-authorization-server/tenant1"
         );
-        assert_eq!(
-            tenant.well_known_appended("openid-configuration"),
-            "/tenant1/.well-known/openid-configuration"
-        );
-        assert_eq!(
-            tenant.endpoint("/jwks"),
-            "https://auth.example.com/tenant1/jwks"
-        );
+        assert_eq!(tenant.well_known_appended("openid-configuration"), "/tenant1/.well-known/openid-configuration");
+        assert_eq!(tenant.endpoint("/jwks"), "https://auth.example.com/tenant1/jwks");
     }
 }

@@ -27,9 +27,7 @@ pub enum KeyError {
     Unreadable { kid: String, source: CryptoError },
     #[error("key generation failed: {0}")]
     Crypto(#[from] CryptoError),
-    #[error(
-        "the master key does not match this store: use the LATCHKEY_MASTER_KEY the store was created with"
-    )]
+    #[error("the master key does not match this store: use the LATCHKEY_MASTER_KEY the store was created with")]
     MasterKeyMismatch,
 }
 
@@ -51,35 +49,23 @@ impl KeySet {
     pub fn signer(&self, alg: SigningAlg, now: UnixTime) -> Option<&LoadedKey> {
         let timelines: Vec<KeyTimeline> = self.keys.iter().map(|k| k.timeline.clone()).collect();
         let chosen = key_lifecycle::signing_key(&timelines, alg, now)?;
-        self.keys
-            .iter()
-            .find(|k| k.timeline.kid == chosen.kid)
-            .map(|k| k.as_ref())
+        self.keys.iter().find(|k| k.timeline.kid == chosen.kid).map(|k| k.as_ref())
     }
 
     /// Public keys currently in the JWKS.
     pub fn published(&self, now: UnixTime) -> Vec<&Jwk> {
-        self.keys
-            .iter()
-            .filter(|k| k.timeline.state(now).is_published())
-            .map(|k| &k.jwk)
-            .collect()
+        self.keys.iter().filter(|k| k.timeline.state(now).is_published()).map(|k| &k.jwk).collect()
     }
 
     /// A key a token may be verified with: published and not revoked.
     pub fn verifier(&self, kid: &str, now: UnixTime) -> Option<&VerifyingKey> {
-        self.keys
-            .iter()
-            .find(|k| k.timeline.kid == kid && k.timeline.state(now).is_published())
-            .map(|k| &k.verifier)
+        self.keys.iter().find(|k| k.timeline.kid == kid && k.timeline.state(now).is_published()).map(|k| &k.verifier)
     }
 
     /// Algorithms for which a key signs now.
     pub fn signing_algs(&self, now: UnixTime) -> Vec<SigningAlg> {
-        let mut algs: Vec<SigningAlg> = SigningAlg::ALL
-            .into_iter()
-            .filter(|a| self.signer(*a, now).is_some())
-            .collect();
+        let mut algs: Vec<SigningAlg> =
+            SigningAlg::ALL.into_iter().filter(|a| self.signer(*a, now).is_some()).collect();
         algs.sort();
         algs
     }
@@ -137,10 +123,7 @@ impl KeyManager<'_> {
     /// under another master key; records the check value on a new store.
     pub async fn verify_master_key(&self) -> Result<(), KeyError> {
         let fresh = self.master.seal(MASTER_KEY_CHECK, b"latchkey")?;
-        let stored = self
-            .store
-            .meta_insert_if_absent(MASTER_KEY_CHECK, &fresh)
-            .await?;
+        let stored = self.store.meta_insert_if_absent(MASTER_KEY_CHECK, &fresh).await?;
         match self.master.open(MASTER_KEY_CHECK, &stored) {
             Ok(plain) if plain == b"latchkey" => Ok(()),
             _ => Err(KeyError::MasterKeyMismatch),
@@ -157,11 +140,11 @@ impl KeyManager<'_> {
             if matches!(t.state(now), KeyState::Revoked | KeyState::Expired) {
                 continue;
             }
-            if let Some(existing) = previous.and_then(|p| p.get(&t.kid)) {
-                if existing.timeline == *t {
-                    keys.push(Arc::clone(existing));
-                    continue;
-                }
+            if let Some(existing) = previous.and_then(|p| p.get(&t.kid))
+                && existing.timeline == *t
+            {
+                keys.push(Arc::clone(existing));
+                continue;
             }
             keys.push(Arc::new(self.open(&stored)?));
         }
@@ -170,19 +153,11 @@ impl KeyManager<'_> {
 
     fn open(&self, stored: &StoredKey) -> Result<LoadedKey, KeyError> {
         let kid = stored.timeline.kid.clone();
-        let unreadable = |source| KeyError::Unreadable {
-            kid: kid.clone(),
-            source,
-        };
-        let pkcs8 = self
-            .master
-            .open(&seal_context(&kid), &stored.sealed_private_key)
-            .map_err(unreadable)?;
+        let unreadable = |source| KeyError::Unreadable { kid: kid.clone(), source };
+        let pkcs8 = self.master.open(&seal_context(&kid), &stored.sealed_private_key).map_err(unreadable)?;
         let signer = SigningKey::from_pkcs8(stored.timeline.alg, &pkcs8).map_err(unreadable)?;
         if signer.kid() != kid {
-            return Err(unreadable(CryptoError::BadKeyMaterial(
-                "kid does not match key",
-            )));
+            return Err(unreadable(CryptoError::BadKeyMaterial("kid does not match key")));
         }
         Ok(LoadedKey {
             timeline: stored.timeline.clone(),
@@ -192,30 +167,16 @@ impl KeyManager<'_> {
         })
     }
 
-    fn generate(
-        &self,
-        alg: SigningAlg,
-        now: UnixTime,
-        prepublish: Duration,
-    ) -> Result<StoredKey, KeyError> {
+    fn generate(&self, alg: SigningAlg, now: UnixTime, prepublish: Duration) -> Result<StoredKey, KeyError> {
         let pkcs8 = generate_pkcs8(alg)?;
         let key = SigningKey::from_pkcs8(alg, &pkcs8)?;
         let kid = key.kid().to_string();
         let sealed = self.master.seal(&seal_context(&kid), &pkcs8)?;
-        Ok(StoredKey {
-            timeline: KeyTimeline::new(kid, alg, now, prepublish),
-            sealed_private_key: sealed,
-        })
+        Ok(StoredKey { timeline: KeyTimeline::new(kid, alg, now, prepublish), sealed_private_key: sealed })
     }
 
     async fn timelines(&self) -> Result<Vec<KeyTimeline>, KeyError> {
-        Ok(self
-            .store
-            .list_keys()
-            .await?
-            .into_iter()
-            .map(|k| k.timeline)
-            .collect())
+        Ok(self.store.list_keys().await?.into_iter().map(|k| k.timeline).collect())
     }
 
     /// Makes sure each algorithm has a key that signs or will sign; a
@@ -226,11 +187,7 @@ impl KeyManager<'_> {
         let mut generated = Vec::new();
         for &alg in algs {
             let has = timelines.iter().any(|t| {
-                t.alg == alg
-                    && matches!(
-                        t.state(now),
-                        KeyState::Active | KeyState::Published | KeyState::Scheduled
-                    )
+                t.alg == alg && matches!(t.state(now), KeyState::Active | KeyState::Published | KeyState::Scheduled)
             });
             if !has {
                 let key = self.generate(alg, now, Duration::ZERO)?;
@@ -257,17 +214,8 @@ impl KeyManager<'_> {
         let now = UnixTime::now();
         let timelines = self.timelines().await?;
         let key = self.generate(alg, now, prepublish)?;
-        let plan = key_lifecycle::plan_rotation(
-            &timelines,
-            key.timeline.kid.clone(),
-            alg,
-            now,
-            prepublish,
-            retention,
-        );
-        self.store
-            .apply_key_changes(Some(&key), &plan.superseded)
-            .await?;
+        let plan = key_lifecycle::plan_rotation(&timelines, key.timeline.kid.clone(), alg, now, prepublish, retention);
+        self.store.apply_key_changes(Some(&key), &plan.superseded).await?;
         self.events.emit(SecurityEvent::KeyRotated {
             kid: plan.new_key.kid.clone(),
             alg: alg.to_string(),
@@ -279,10 +227,10 @@ impl KeyManager<'_> {
 
     pub async fn retire(&self, kid: &str, retention: Duration) -> Result<KeyTimeline, KeyError> {
         let now = UnixTime::now();
-        let retired = key_lifecycle::plan_retire(&self.timelines().await?, kid, now, retention)?;
-        self.store
-            .apply_key_changes(None, std::slice::from_ref(&retired))
-            .await?;
+        let changed = key_lifecycle::plan_retire(&self.timelines().await?, kid, now, retention)?;
+        self.store.apply_key_changes(None, &changed).await?;
+        let retired =
+            changed.into_iter().find(|k| k.kid == kid).ok_or_else(|| LifecycleError::UnknownKid(kid.to_string()))?;
         self.events.emit(SecurityEvent::KeyRetired {
             kid: kid.to_string(),
             unpublish_at: retired.unpublish_at.map(|t| t.0).unwrap_or(now.0),
@@ -295,16 +243,14 @@ impl KeyManager<'_> {
     /// the same transaction, so signing never stops.
     pub async fn revoke(&self, kid: &str) -> Result<Option<KeyTimeline>, KeyError> {
         let now = UnixTime::now();
-        let (revoked, needs_replacement) =
-            key_lifecycle::plan_revoke(&self.timelines().await?, kid, now)?;
-        let replacement = if needs_replacement {
-            Some(self.generate(revoked.alg, now, Duration::ZERO)?)
-        } else {
-            None
+        let timelines = self.timelines().await?;
+        let (changed, needs_replacement) = key_lifecycle::plan_revoke(&timelines, kid, now)?;
+        let alg = timelines.iter().find(|k| k.kid == kid).map(|k| k.alg);
+        let replacement = match (needs_replacement, alg) {
+            (true, Some(alg)) => Some(self.generate(alg, now, Duration::ZERO)?),
+            _ => None,
         };
-        self.store
-            .apply_key_changes(replacement.as_ref(), std::slice::from_ref(&revoked))
-            .await?;
+        self.store.apply_key_changes(replacement.as_ref(), &changed).await?;
         let replacement = replacement.map(|k| k.timeline);
         self.events.emit(SecurityEvent::KeyRevoked {
             kid: kid.to_string(),

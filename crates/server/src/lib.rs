@@ -76,10 +76,7 @@ impl Server {
         Self::build_with_events(config, events).await
     }
 
-    pub async fn build_with_events(
-        config: Config,
-        events: Arc<dyn EventSink>,
-    ) -> Result<Server, StartError> {
+    pub async fn build_with_events(config: Config, events: Arc<dyn EventSink>) -> Result<Server, StartError> {
         ensure_sqlite_dir(&config)?;
         let master = master_key::resolve(&config)?;
         let store = Store::connect(
@@ -93,53 +90,28 @@ impl Server {
 
         let keys = KeyRing::default();
         {
-            let manager = KeyManager {
-                store: &store,
-                master: &master,
-                events: events.as_ref(),
-            };
+            let manager = KeyManager { store: &store, master: &master, events: events.as_ref() };
             manager.verify_master_key().await?;
             manager.ensure(&config.keys.algorithms).await?;
             keys.reload(&manager).await?;
         }
         bootstrap::apply_static_config(&store, &config, events.as_ref()).await?;
-        let dev_sandbox = if config.dev {
-            Some(bootstrap::seed_dev(&store, &config.data_dir, events.as_ref()).await?)
-        } else {
-            None
-        };
+        let dev_sandbox =
+            if config.dev { Some(bootstrap::seed_dev(&store, &config.data_dir, events.as_ref()).await?) } else { None };
 
         let listener = TcpListener::bind(config.listen)
             .await
-            .map_err(|e| StartError::Bind {
-                addr: config.listen,
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| StartError::Bind { addr: config.listen, reason: e.to_string() })?;
         let metrics_listener = match config.metrics_listen {
-            Some(addr) => Some(
-                TcpListener::bind(addr)
-                    .await
-                    .map_err(|e| StartError::Bind {
-                        addr,
-                        reason: e.to_string(),
-                    })?,
-            ),
+            Some(addr) => {
+                Some(TcpListener::bind(addr).await.map_err(|e| StartError::Bind { addr, reason: e.to_string() })?)
+            }
             None => None,
         };
-        let local = listener.local_addr().map_err(|e| StartError::Bind {
-            addr: config.listen,
-            reason: e.to_string(),
-        })?;
-        let issuer = Issuer::new(
-            &config
-                .issuer
-                .clone()
-                .unwrap_or_else(|| format!("http://{local}")),
-        );
-        let admin_key_digest = config
-            .admin_key
-            .as_ref()
-            .map(|k| latchkey_crypto::digest::secret_digest(k.expose()));
+        let local =
+            listener.local_addr().map_err(|e| StartError::Bind { addr: config.listen, reason: e.to_string() })?;
+        let issuer = Issuer::new(&config.issuer.clone().unwrap_or_else(|| format!("http://{local}")));
+        let admin_key_digest = config.admin_key.as_ref().map(|k| latchkey_crypto::digest::secret_digest(k.expose()));
         let resources = store.list_resources().await?;
         let state = AppState::new(state::Inner {
             config,
@@ -152,12 +124,7 @@ impl Server {
             master,
             resources,
         });
-        Ok(Server {
-            state,
-            listener,
-            metrics_listener,
-            dev_sandbox,
-        })
+        Ok(Server { state, listener, metrics_listener, dev_sandbox })
     }
 
     pub fn local_addr(&self) -> Option<SocketAddr> {
@@ -165,9 +132,7 @@ impl Server {
     }
 
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
-        self.metrics_listener
-            .as_ref()
-            .and_then(|l| l.local_addr().ok())
+        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     pub fn state(&self) -> &AppState {
@@ -179,17 +144,12 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then drains in-flight requests.
-    pub async fn run(
-        self,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> Result<(), StartError> {
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let background = tasks::spawn(self.state.clone(), stop_rx.clone());
 
         let metrics_task = self.metrics_listener.map(|listener| {
-            let router = Router::new()
-                .route("/metrics", get(routes::metrics::open))
-                .with_state(self.state.clone());
+            let router = Router::new().route("/metrics", get(routes::metrics::open)).with_state(self.state.clone());
             let mut rx = stop_rx.clone();
             tokio::spawn(async move {
                 let _ = axum::serve(listener, router)
@@ -201,16 +161,13 @@ impl Server {
         });
 
         let app = app(self.state.clone());
-        let result = axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: draining in-flight requests");
-            let _ = stop_tx.send(true);
-        })
-        .await;
+        let result = axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                tracing::info!("shutting down: draining in-flight requests");
+                let _ = stop_tx.send(true);
+            })
+            .await;
         background.abort();
         if let Some(t) = metrics_task {
             let _ = t.await;
@@ -222,24 +179,16 @@ impl Server {
 
 fn ensure_sqlite_dir(config: &Config) -> Result<(), StartError> {
     let url = config.database_url.expose();
-    let Some(path) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    else {
+    let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
         return Ok(());
     };
     let path = path.split('?').next().unwrap_or(path);
     if path == ":memory:" || path.is_empty() {
         return Ok(());
     }
-    if let Some(dir) = std::path::Path::new(path)
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(dir).map_err(|e| StartError::DataDir {
-            path: dir.display().to_string(),
-            reason: e.to_string(),
-        })?;
+    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StartError::DataDir { path: dir.display().to_string(), reason: e.to_string() })?;
     }
     Ok(())
 }
@@ -250,14 +199,8 @@ pub fn app(state: AppState) -> Router {
     let issuer = state.issuer.clone();
     let p = issuer.path();
     let mut router = Router::new()
-        .route(
-            &issuer.well_known_appended("openid-configuration"),
-            get(discovery::get),
-        )
-        .route(
-            &issuer.well_known_inserted("oauth-authorization-server"),
-            get(discovery::get),
-        )
+        .route(&issuer.well_known_appended("openid-configuration"), get(discovery::get))
+        .route(&issuer.well_known_inserted("oauth-authorization-server"), get(discovery::get))
         .route(&format!("{p}/jwks"), get(jwks::get))
         .route(&format!("{p}/portal/errors"), get(error_reference::get))
         .route(&format!("{p}/admin/v1/keys"), get(admin::list_keys))
@@ -265,10 +208,7 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(health::readyz));
     if !p.is_empty() {
         // RFC 8414 §5 lets clients find OIDC metadata by path insertion too.
-        router = router.route(
-            &issuer.well_known_inserted("openid-configuration"),
-            get(discovery::get),
-        );
+        router = router.route(&issuer.well_known_inserted("openid-configuration"), get(discovery::get));
     }
     router = if state.config.listen.ip().is_loopback() {
         router.route("/metrics", get(routes::metrics::open))
@@ -281,13 +221,7 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            timeout,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::request_context,
-        ))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::request_context))
         .with_state(state)
 }

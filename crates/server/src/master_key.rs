@@ -32,10 +32,7 @@ pub fn resolve(config: &Config) -> Result<MasterKey, MasterKeyError> {
         return Err(MasterKeyError::Missing);
     }
     let path = config.data_dir.join(DEV_MASTER_KEY_FILE);
-    let dev_err = |reason: String| MasterKeyError::DevFile {
-        path: path.display().to_string(),
-        reason,
-    };
+    let dev_err = |reason: String| MasterKeyError::DevFile { path: path.display().to_string(), reason };
     std::fs::create_dir_all(&config.data_dir).map_err(|e| dev_err(e.to_string()))?;
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,

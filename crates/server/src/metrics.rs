@@ -47,52 +47,26 @@ impl Default for Metrics {
         let requests = Family::<RequestLabels, Counter>::default();
         let latency: HistogramFamily = Family::new_with_constructor(latency_histogram);
         let pool = Family::<PoolLabels, Gauge>::default();
-        registry.register(
-            "http_requests",
-            "HTTP requests by method, route and status",
-            requests.clone(),
-        );
-        registry.register(
-            "http_request_duration_seconds",
-            "HTTP request latency by method and route",
-            latency.clone(),
-        );
-        registry.register(
-            "db_pool_connections",
-            "Database pool connections by state",
-            pool.clone(),
-        );
-        Metrics {
-            registry,
-            requests,
-            latency,
-            pool,
-        }
+        registry.register("http_requests", "HTTP requests by method, route and status", requests.clone());
+        registry.register("http_request_duration_seconds", "HTTP request latency by method and route", latency.clone());
+        registry.register("db_pool_connections", "Database pool connections by state", pool.clone());
+        Metrics { registry, requests, latency, pool }
     }
 }
 
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         self.requests
-            .get_or_create(&RequestLabels {
-                method: method.to_string(),
-                route: route.to_string(),
-                status,
-            })
+            .get_or_create(&RequestLabels { method: method.to_string(), route: route.to_string(), status })
             .inc();
         self.latency
-            .get_or_create(&RouteLabels {
-                method: method.to_string(),
-                route: route.to_string(),
-            })
+            .get_or_create(&RouteLabels { method: method.to_string(), route: route.to_string() })
             .observe(seconds);
     }
 
     pub fn set_pool(&self, open: u32, idle: u32, max: u32) {
         for (state, v) in [("open", open), ("idle", idle), ("max", max)] {
-            self.pool
-                .get_or_create(&PoolLabels { state })
-                .set(i64::from(v));
+            self.pool.get_or_create(&PoolLabels { state }).set(i64::from(v));
         }
     }
 

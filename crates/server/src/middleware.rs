@@ -23,20 +23,13 @@ fn request_id(req: &Request<Body>) -> String {
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
         .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
         .map(str::to_string)
         .unwrap_or_else(latchkey_crypto::random::id)
 }
 
-pub async fn request_context(
-    State(state): State<AppState>,
-    req: Request<Body>,
-    next: Next,
-) -> Response {
+pub async fn request_context(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
     let started = Instant::now();
     let id = request_id(&req);
     let method = req.method().as_str().to_string();
@@ -46,10 +39,7 @@ pub async fn request_context(
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
     let path = req.uri().path().to_string();
-    let ctx = RequestContext {
-        request_id: id.clone(),
-        issuer: state.issuer.clone(),
-    };
+    let ctx = RequestContext { request_id: id.clone(), issuer: state.issuer.clone() };
 
     let mut response = REQUEST_CONTEXT
         .scope(ctx.clone(), async move {
@@ -60,9 +50,7 @@ pub async fn request_context(
 
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
-    state
-        .metrics
-        .observe(&method, &route, status, elapsed.as_secs_f64());
+    state.metrics.observe(&method, &route, status, elapsed.as_secs_f64());
     // The path, never the query string: queries can carry codes and tokens.
     tracing::info!(target: "latchkey::http", request_id = %id, method, path, status, micros = elapsed.as_micros() as u64, "request");
     if let Ok(v) = HeaderValue::from_str(&id) {
@@ -75,24 +63,13 @@ pub async fn request_context(
 /// the same JSON shape as every other error.
 fn rfc_error_for_bare_status(response: Response) -> Response {
     let status = response.status();
-    if response.headers().contains_key(header::CONTENT_TYPE)
-        && status != StatusCode::PAYLOAD_TOO_LARGE
-    {
+    if response.headers().contains_key(header::CONTENT_TYPE) && status != StatusCode::PAYLOAD_TOO_LARGE {
         return response;
     }
     let (code, description) = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => (
-            ErrorCode::InvalidRequest,
-            "the request body exceeds 65536 bytes",
-        ),
-        StatusCode::REQUEST_TIMEOUT => (
-            ErrorCode::TemporarilyUnavailable,
-            "the request took too long",
-        ),
-        StatusCode::METHOD_NOT_ALLOWED => (
-            ErrorCode::InvalidRequest,
-            "method not allowed on this endpoint",
-        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (ErrorCode::InvalidRequest, "the request body exceeds 65536 bytes"),
+        StatusCode::REQUEST_TIMEOUT => (ErrorCode::TemporarilyUnavailable, "the request took too long"),
+        StatusCode::METHOD_NOT_ALLOWED => (ErrorCode::InvalidRequest, "method not allowed on this endpoint"),
         _ => return response,
     };
     let mut out = (status, axum::Json(error_body(code, description))).into_response();
@@ -106,14 +83,8 @@ fn rfc_error_for_bare_status(response: Response) -> Response {
 pub async fn security_headers(req: Request<Body>, next: Next) -> Response {
     let mut response = next.run(req).await;
     let h = response.headers_mut();
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(

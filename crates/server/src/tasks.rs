@@ -31,11 +31,7 @@ async fn reload_keys(state: AppState, mut stop: watch::Receiver<bool>) {
         if sleep_or_stop(state.config.keys.reload_interval, &mut stop).await {
             return;
         }
-        let manager = KeyManager {
-            store: &state.store,
-            master: &state.master,
-            events: state.events.as_ref(),
-        };
+        let manager = KeyManager { store: &state.store, master: &state.master, events: state.events.as_ref() };
         // Keep serving the last good key set if the store is unreachable.
         if let Err(e) = state.keys.reload(&manager).await {
             tracing::error!(error = %e, "reloading signing keys failed; keeping the current set");
@@ -52,11 +48,7 @@ async fn sweep(state: AppState, mut stop: watch::Receiver<bool>) {
         // A bounded number of batches per tick keeps each tick short.
         for _ in 0..10 {
             let now = UnixTime::now();
-            match state
-                .store
-                .sweep_expired(now, now.minus(state.config.event_retention), batch)
-                .await
-            {
+            match state.store.sweep_expired(now, now.minus(state.config.event_retention), batch).await {
                 Ok(report) if report.total() > 0 => tracing::debug!(?report, "swept expired rows"),
                 Ok(_) => break,
                 Err(e) => {

@@ -6,7 +6,7 @@ use latchkey_domain::{ScopeSet, UnixTime};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::codec::{from_json, parse, to_json, ttl_from_db, ttl_to_db};
+use crate::codec::{flag_from_db, flag_to_db, from_json, parse, to_json, ttl_from_db, ttl_to_db};
 use crate::{Result, Store, StoreError};
 
 const COLUMNS: &str = "id, name, kind, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, scopes, \
@@ -14,12 +14,8 @@ const COLUMNS: &str = "id, name, kind, secret_hash, redirect_uris, post_logout_r
     origin, created_at, updated_at";
 
 fn from_row(r: &AnyRow) -> Result<Client> {
-    let grant_names: Vec<String> =
-        from_json("grant_types", &r.try_get::<String, _>("grant_types")?)?;
-    let grant_types = grant_names
-        .iter()
-        .map(|g| parse::<GrantType>("grant_types", g))
-        .collect::<Result<Vec<_>>>()?;
+    let grant_names: Vec<String> = from_json("grant_types", &r.try_get::<String, _>("grant_types")?)?;
+    let grant_types = grant_names.iter().map(|g| parse::<GrantType>("grant_types", g)).collect::<Result<Vec<_>>>()?;
     let scopes: ScopeSet = from_json("scopes", &r.try_get::<String, _>("scopes")?)?;
     let origin: String = r.try_get("origin")?;
     Ok(Client {
@@ -40,10 +36,9 @@ fn from_row(r: &AnyRow) -> Result<Client> {
         access_token_ttl: ttl_from_db(r.try_get("access_token_ttl")?),
         refresh_token_ttl: ttl_from_db(r.try_get("refresh_token_ttl")?),
         id_token_ttl: ttl_from_db(r.try_get("id_token_ttl")?),
-        first_party: r.try_get("first_party")?,
+        first_party: flag_from_db(r.try_get("first_party")?),
         jwks_uri: r.try_get("jwks_uri")?,
-        origin: Origin::parse(&origin)
-            .ok_or_else(|| StoreError::Corrupt(format!("client origin {origin:?}")))?,
+        origin: Origin::parse(&origin).ok_or_else(|| StoreError::Corrupt(format!("client origin {origin:?}")))?,
         created_at: UnixTime(r.try_get("created_at")?),
         updated_at: UnixTime(r.try_get("updated_at")?),
     })
@@ -91,7 +86,7 @@ impl Store {
             .bind(ttl_to_db(c.access_token_ttl))
             .bind(ttl_to_db(c.refresh_token_ttl))
             .bind(ttl_to_db(c.id_token_ttl))
-            .bind(c.first_party)
+            .bind(flag_to_db(c.first_party))
             .bind(c.jwks_uri.clone())
             .bind(c.origin.as_str())
             .bind(c.created_at.0)
@@ -103,60 +98,37 @@ impl Store {
 
     pub async fn get_client(&self, id: &str) -> Result<Option<Client>> {
         let sql = format!("SELECT {COLUMNS} FROM clients WHERE id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(from_row).transpose()
     }
 
     pub async fn list_clients(&self) -> Result<Vec<Client>> {
         let sql = format!("SELECT {COLUMNS} FROM clients ORDER BY id");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()
     }
 
     /// Deletes a client and, by cascade, its grants and refresh tokens.
     pub async fn delete_client(&self, id: &str) -> Result<()> {
-        let done = sqlx::query("DELETE FROM clients WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        let done = sqlx::query("DELETE FROM clients WHERE id = $1").bind(id).execute(&self.pool).await?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
     pub async fn set_client_secret_hash(&self, id: &str, hash: &[u8], now: UnixTime) -> Result<()> {
-        let done =
-            sqlx::query("UPDATE clients SET secret_hash = $1, updated_at = $2 WHERE id = $3")
-                .bind(hash)
-                .bind(now.0)
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        let done = sqlx::query("UPDATE clients SET secret_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(hash)
+            .bind(now.0)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
     /// Removes the clients of `origin` whose ids are not in `keep`: what the
     /// declarative config no longer declares. Returns the removed ids.
-    pub async fn delete_clients_of_origin_except(
-        &self,
-        origin: Origin,
-        keep: &[String],
-    ) -> Result<Vec<String>> {
-        let rows = sqlx::query("SELECT id FROM clients WHERE origin = $1")
-            .bind(origin.as_str())
-            .fetch_all(&self.pool)
-            .await?;
+    pub async fn delete_clients_of_origin_except(&self, origin: Origin, keep: &[String]) -> Result<Vec<String>> {
+        let rows =
+            sqlx::query("SELECT id FROM clients WHERE origin = $1").bind(origin.as_str()).fetch_all(&self.pool).await?;
         let mut removed = Vec::new();
         for r in rows {
             let id: String = r.try_get("id")?;

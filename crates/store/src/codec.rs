@@ -14,8 +14,7 @@ pub fn from_json<T: serde::de::DeserializeOwned>(column: &str, text: &str) -> Re
 }
 
 pub fn parse<T: FromStr>(column: &str, text: &str) -> Result<T> {
-    text.parse()
-        .map_err(|_| StoreError::Corrupt(format!("column {column}: unexpected value {text:?}")))
+    text.parse().map_err(|_| StoreError::Corrupt(format!("column {column}: unexpected value {text:?}")))
 }
 
 pub fn ttl_to_db(ttl: Option<u64>) -> Option<i64> {
@@ -24,4 +23,13 @@ pub fn ttl_to_db(ttl: Option<u64>) -> Option<i64> {
 
 pub fn ttl_from_db(ttl: Option<i64>) -> Option<u64> {
     ttl.map(|t| u64::try_from(t).unwrap_or(0))
+}
+
+/// Flags are BIGINT 0/1 on both backends.
+pub fn flag_to_db(b: bool) -> i64 {
+    i64::from(b)
+}
+
+pub fn flag_from_db(v: i64) -> bool {
+    v != 0
 }

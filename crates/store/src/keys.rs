@@ -17,9 +17,7 @@ pub struct StoredKey {
 }
 
 fn from_row(r: &AnyRow) -> Result<StoredKey> {
-    let opt = |name: &str| -> Result<Option<UnixTime>> {
-        Ok(r.try_get::<Option<i64>, _>(name)?.map(UnixTime))
-    };
+    let opt = |name: &str| -> Result<Option<UnixTime>> { Ok(r.try_get::<Option<i64>, _>(name)?.map(UnixTime)) };
     Ok(StoredKey {
         timeline: KeyTimeline {
             kid: r.try_get("kid")?,
@@ -48,11 +46,7 @@ impl Store {
 
     /// Inserts `new` and rewrites the timelines of `changed` in one
     /// transaction, so a rotation is never half-applied.
-    pub async fn apply_key_changes(
-        &self,
-        new: Option<&StoredKey>,
-        changed: &[KeyTimeline],
-    ) -> Result<()> {
+    pub async fn apply_key_changes(&self, new: Option<&StoredKey>, changed: &[KeyTimeline]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         if let Some(k) = new {
             let t = &k.timeline;
@@ -73,13 +67,15 @@ impl Store {
             .await?;
         }
         for t in changed {
-            let done = sqlx::query("UPDATE signing_keys SET retire_at = $1, unpublish_at = $2, revoked_at = $3 WHERE kid = $4")
-                .bind(t.retire_at.map(|x| x.0))
-                .bind(t.unpublish_at.map(|x| x.0))
-                .bind(t.revoked_at.map(|x| x.0))
-                .bind(&t.kid)
-                .execute(&mut *tx)
-                .await?;
+            let done = sqlx::query(
+                "UPDATE signing_keys SET retire_at = $1, unpublish_at = $2, revoked_at = $3 WHERE kid = $4",
+            )
+            .bind(t.retire_at.map(|x| x.0))
+            .bind(t.unpublish_at.map(|x| x.0))
+            .bind(t.revoked_at.map(|x| x.0))
+            .bind(&t.kid)
+            .execute(&mut *tx)
+            .await?;
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }

@@ -46,9 +46,7 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::RowNotFound => StoreError::NotFound,
-            sqlx::Error::Database(db) if db.is_unique_violation() => {
-                StoreError::Conflict(db.message().to_string())
-            }
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_string()),
             _ => StoreError::Database(e),
         }
     }
@@ -100,10 +98,7 @@ pub struct StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions {
-            max_connections: 16,
-            connect_timeout: Duration::from_secs(5),
-        }
+        StoreOptions { max_connections: 16, connect_timeout: Duration::from_secs(5) }
     }
 }
 
@@ -122,9 +117,8 @@ impl Store {
     pub async fn connect(url: &str, options: &StoreOptions) -> Result<Store> {
         install_default_drivers();
         let backend = Backend::from_url(url)?;
-        let mut pool_options = AnyPoolOptions::new()
-            .max_connections(options.max_connections)
-            .acquire_timeout(options.connect_timeout);
+        let mut pool_options =
+            AnyPoolOptions::new().max_connections(options.max_connections).acquire_timeout(options.connect_timeout);
         let url = match backend {
             Backend::Sqlite => {
                 // Why these pragmas: WAL lets readers run beside the single
@@ -132,26 +126,21 @@ impl Store {
                 // of failing; foreign keys are off by default in SQLite.
                 pool_options = pool_options.after_connect(|conn, _meta| {
                     Box::pin(async move {
-                        conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;")
-                            .await?;
+                        conn.execute(
+                            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
                         Ok(())
                     })
                 });
-                if url.contains('?') {
-                    url.to_string()
-                } else {
-                    format!("{url}?mode=rwc")
-                }
+                if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") }
             }
             Backend::Postgres => url.to_string(),
         };
         let pool = pool_options
             .connect(&url)
             .await
-            .map_err(|source| StoreError::Unreachable {
-                url: redact_url(&url),
-                source,
-            })?;
+            .map_err(|source| StoreError::Unreachable { url: redact_url(&url), source })?;
         if backend == Backend::Sqlite {
             pool.execute("PRAGMA journal_mode = WAL;").await?;
         }

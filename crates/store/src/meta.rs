@@ -6,10 +6,7 @@ use crate::{Result, Store};
 
 impl Store {
     pub async fn meta_get(&self, name: &str) -> Result<Option<Vec<u8>>> {
-        let row = sqlx::query("SELECT value FROM meta WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query("SELECT value FROM meta WHERE name = $1").bind(name).fetch_optional(&self.pool).await?;
         Ok(match row {
             Some(r) => Some(r.try_get("value")?),
             None => None,
@@ -24,8 +21,6 @@ impl Store {
             .bind(value)
             .execute(&self.pool)
             .await?;
-        self.meta_get(name)
-            .await?
-            .ok_or(crate::StoreError::NotFound)
+        self.meta_get(name).await?.ok_or(crate::StoreError::NotFound)
     }
 }

@@ -16,20 +16,12 @@ fn from_row(r: &AnyRow) -> Result<ApiResource> {
         scopes: from_json("scopes", &r.try_get::<String, _>("scopes")?)?,
         access_token_ttl: ttl_from_db(r.try_get("access_token_ttl")?),
         signing_alg: alg.map(|a| parse("signing_alg", &a)).transpose()?,
-        forwarded_claims: from_json(
-            "forwarded_claims",
-            &r.try_get::<String, _>("forwarded_claims")?,
-        )?,
+        forwarded_claims: from_json("forwarded_claims", &r.try_get::<String, _>("forwarded_claims")?)?,
     })
 }
 
 impl Store {
-    pub async fn upsert_resource(
-        &self,
-        r: &ApiResource,
-        origin: Origin,
-        now: UnixTime,
-    ) -> Result<()> {
+    pub async fn upsert_resource(&self, r: &ApiResource, origin: Origin, now: UnixTime) -> Result<()> {
         sqlx::query(
             "INSERT INTO api_resources (identifier, name, scopes, access_token_ttl, signing_alg, forwarded_claims, origin, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
@@ -59,11 +51,7 @@ impl Store {
         rows.iter().map(from_row).collect()
     }
 
-    pub async fn delete_resources_of_origin_except(
-        &self,
-        origin: Origin,
-        keep: &[String],
-    ) -> Result<Vec<String>> {
+    pub async fn delete_resources_of_origin_except(&self, origin: Origin, keep: &[String]) -> Result<Vec<String>> {
         let rows = sqlx::query("SELECT identifier FROM api_resources WHERE origin = $1")
             .bind(origin.as_str())
             .fetch_all(&self.pool)
@@ -72,10 +60,7 @@ impl Store {
         for r in rows {
             let id: String = r.try_get("identifier")?;
             if !keep.contains(&id) {
-                sqlx::query("DELETE FROM api_resources WHERE identifier = $1")
-                    .bind(&id)
-                    .execute(&self.pool)
-                    .await?;
+                sqlx::query("DELETE FROM api_resources WHERE identifier = $1").bind(&id).execute(&self.pool).await?;
                 removed.push(id);
             }
         }

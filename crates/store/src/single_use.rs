@@ -53,28 +53,22 @@ impl Store {
     /// was active before.
     pub async fn revoke_grant(&self, grant_id: &str, now: UnixTime) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let done =
-            sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(now.0)
-                .bind(grant_id)
-                .execute(&mut *tx)
-                .await?;
-        sqlx::query("DELETE FROM refresh_tokens WHERE grant_id = $1")
+        let done = sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now.0)
             .bind(grant_id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM refresh_tokens WHERE grant_id = $1").bind(grant_id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
 
     pub async fn grant_is_active(&self, grant_id: &str, now: UnixTime) -> Result<bool> {
-        let row = sqlx::query(
-            "SELECT id FROM grants WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2",
-        )
-        .bind(grant_id)
-        .bind(now.0)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query("SELECT id FROM grants WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2")
+            .bind(grant_id)
+            .bind(now.0)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.is_some())
     }
 
@@ -126,17 +120,14 @@ impl Store {
                 r.try_get("binding")?,
             )));
         }
-        let row =
-            sqlx::query("SELECT grant_id, used_at FROM authorization_codes WHERE code_hash = $1")
-                .bind(code_hash)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query("SELECT grant_id, used_at FROM authorization_codes WHERE code_hash = $1")
+            .bind(code_hash)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(match row {
             None => ConsumeOutcome::Unknown,
             Some(r) if r.try_get::<Option<i64>, _>("used_at")?.is_some() => {
-                ConsumeOutcome::Replayed {
-                    grant_id: r.try_get("grant_id")?,
-                }
+                ConsumeOutcome::Replayed { grant_id: r.try_get("grant_id")? }
             }
             Some(_) => ConsumeOutcome::Expired,
         })
@@ -149,23 +140,21 @@ impl Store {
         now: UnixTime,
         expires_at: UnixTime,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(token_hash)
-            .bind(grant_id)
-            .bind(now.0)
-            .bind(expires_at.0)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(grant_id)
+        .bind(now.0)
+        .bind(expires_at.0)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     /// Spends a refresh token; returns its grant on first use. A spent token
     /// presented again is `Replayed`: rotation's reuse detection.
-    pub async fn consume_refresh_token(
-        &self,
-        token_hash: &[u8],
-        now: UnixTime,
-    ) -> Result<ConsumeOutcome<String>> {
+    pub async fn consume_refresh_token(&self, token_hash: &[u8], now: UnixTime) -> Result<ConsumeOutcome<String>> {
         let row = sqlx::query(
             "UPDATE refresh_tokens SET used_at = $1 \
              WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
@@ -185,9 +174,7 @@ impl Store {
         Ok(match row {
             None => ConsumeOutcome::Unknown,
             Some(r) if r.try_get::<Option<i64>, _>("used_at")?.is_some() => {
-                ConsumeOutcome::Replayed {
-                    grant_id: r.try_get("grant_id")?,
-                }
+                ConsumeOutcome::Replayed { grant_id: r.try_get("grant_id")? }
             }
             Some(_) => ConsumeOutcome::Expired,
         })
@@ -195,31 +182,32 @@ impl Store {
 
     /// Records a `jti` from `issuer`; true on first sight, false on replay.
     pub async fn consume_jti(&self, issuer: &str, jti: &str, expires_at: UnixTime) -> Result<bool> {
-        let done = sqlx::query("INSERT INTO used_jtis (issuer, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .bind(issuer)
-            .bind(jti)
-            .bind(expires_at.0)
-            .execute(&self.pool)
-            .await?;
+        let done =
+            sqlx::query("INSERT INTO used_jtis (issuer, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(issuer)
+                .bind(jti)
+                .bind(expires_at.0)
+                .execute(&self.pool)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Revokes a JWT by id until it would have expired anyway.
     pub async fn revoke_jti(&self, jti: &str, expires_at: UnixTime, now: UnixTime) -> Result<()> {
-        sqlx::query("INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .bind(jti)
-            .bind(expires_at.0)
-            .bind(now.0)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(jti)
+        .bind(expires_at.0)
+        .bind(now.0)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     pub async fn is_jti_revoked(&self, jti: &str) -> Result<bool> {
-        let row = sqlx::query("SELECT jti FROM revoked_tokens WHERE jti = $1")
-            .bind(jti)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT jti FROM revoked_tokens WHERE jti = $1").bind(jti).fetch_optional(&self.pool).await?;
         Ok(row.is_some())
     }
 }

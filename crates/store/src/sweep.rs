@@ -54,40 +54,20 @@ impl Store {
             let sql = format!(
                 "DELETE FROM {table} WHERE {pk} IN (SELECT {pk} FROM {table} WHERE {condition} LIMIT $2) AND ({condition})"
             );
-            let done = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(now.0)
-                .bind(batch)
-                .execute(&self.pool)
-                .await?;
+            let done = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now.0).bind(batch).execute(&self.pool).await?;
             if let Some(c) = counts.get_mut(i) {
                 *c = done.rows_affected();
             }
         }
-        let events = sqlx::query(
-            "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE created_at < $1 LIMIT $2)",
-        )
-        .bind(event_retention_cutoff.0)
-        .bind(batch)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        let [
-            authorization_codes,
-            refresh_tokens,
-            grants,
-            sessions,
-            revoked_tokens,
-            used_jtis,
-        ] = counts;
-        Ok(SweepReport {
-            authorization_codes,
-            refresh_tokens,
-            grants,
-            sessions,
-            revoked_tokens,
-            used_jtis,
-            events,
-        })
+        let events =
+            sqlx::query("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE created_at < $1 LIMIT $2)")
+                .bind(event_retention_cutoff.0)
+                .bind(batch)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        let [authorization_codes, refresh_tokens, grants, sessions, revoked_tokens, used_jtis] = counts;
+        Ok(SweepReport { authorization_codes, refresh_tokens, grants, sessions, revoked_tokens, used_jtis, events })
     }
 
     /// Appends a cross-node event (the event bus of a later issue reads them).

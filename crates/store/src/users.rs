@@ -5,9 +5,11 @@ use latchkey_domain::{UnixTime, User};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::codec::{flag_from_db, flag_to_db};
 use crate::{Result, Store, StoreError};
 
-const COLUMNS: &str = "id, username, email, email_verified, name, password_hash, disabled, origin, created_at, updated_at";
+const COLUMNS: &str =
+    "id, username, email, email_verified, name, password_hash, disabled, origin, created_at, updated_at";
 
 fn from_row(r: &AnyRow) -> Result<User> {
     let origin: String = r.try_get("origin")?;
@@ -15,12 +17,11 @@ fn from_row(r: &AnyRow) -> Result<User> {
         id: r.try_get("id")?,
         username: r.try_get("username")?,
         email: r.try_get("email")?,
-        email_verified: r.try_get("email_verified")?,
+        email_verified: flag_from_db(r.try_get("email_verified")?),
         name: r.try_get("name")?,
         password_hash: r.try_get("password_hash")?,
-        disabled: r.try_get("disabled")?,
-        origin: Origin::parse(&origin)
-            .ok_or_else(|| StoreError::Corrupt(format!("user origin {origin:?}")))?,
+        disabled: flag_from_db(r.try_get("disabled")?),
+        origin: Origin::parse(&origin).ok_or_else(|| StoreError::Corrupt(format!("user origin {origin:?}")))?,
         created_at: UnixTime(r.try_get("created_at")?),
         updated_at: UnixTime(r.try_get("updated_at")?),
     })
@@ -29,17 +30,15 @@ fn from_row(r: &AnyRow) -> Result<User> {
 impl Store {
     /// Inserts a new user; `Conflict` if the id or username is taken.
     pub async fn insert_user(&self, u: &User) -> Result<()> {
-        let sql = format!(
-            "INSERT INTO users ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        );
+        let sql = format!("INSERT INTO users ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&u.id)
             .bind(&u.username)
             .bind(u.email.clone())
-            .bind(u.email_verified)
+            .bind(flag_to_db(u.email_verified))
             .bind(u.name.clone())
             .bind(u.password_hash.clone())
-            .bind(u.disabled)
+            .bind(flag_to_db(u.disabled))
             .bind(u.origin.as_str())
             .bind(u.created_at.0)
             .bind(u.updated_at.0)
@@ -56,96 +55,64 @@ impl Store {
         )
         .bind(&u.username)
         .bind(u.email.clone())
-        .bind(u.email_verified)
+        .bind(flag_to_db(u.email_verified))
         .bind(u.name.clone())
         .bind(u.password_hash.clone())
-        .bind(u.disabled)
+        .bind(flag_to_db(u.disabled))
         .bind(u.origin.as_str())
         .bind(u.updated_at.0)
         .bind(&u.id)
         .execute(&self.pool)
         .await?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
     pub async fn get_user_by_username(&self, username: &str) -> Result<Option<User>> {
         let sql = format!("SELECT {COLUMNS} FROM users WHERE username = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(username).fetch_optional(&self.pool).await?;
         row.as_ref().map(from_row).transpose()
     }
 
     pub async fn get_user(&self, id: &str) -> Result<Option<User>> {
         let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(from_row).transpose()
     }
 
     pub async fn list_users(&self) -> Result<Vec<User>> {
         let sql = format!("SELECT {COLUMNS} FROM users ORDER BY username");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()
     }
 
     pub async fn set_user_password_hash(&self, id: &str, hash: &str, now: UnixTime) -> Result<()> {
-        let done =
-            sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-                .bind(hash)
-                .bind(now.0)
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
-    }
-
-    pub async fn set_user_disabled(&self, id: &str, disabled: bool, now: UnixTime) -> Result<()> {
-        let done = sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3")
-            .bind(disabled)
+        let done = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(hash)
             .bind(now.0)
             .bind(id)
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    pub async fn set_user_disabled(&self, id: &str, disabled: bool, now: UnixTime) -> Result<()> {
+        let done = sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3")
+            .bind(flag_to_db(disabled))
+            .bind(now.0)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
     /// Deletes a user and, by cascade, their sessions and grants.
     pub async fn delete_user(&self, id: &str) -> Result<()> {
-        let done = sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&self.pool).await?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
     /// Removes the users of `origin` whose usernames are not in `keep`.
-    pub async fn delete_users_of_origin_except(
-        &self,
-        origin: Origin,
-        keep: &[String],
-    ) -> Result<Vec<String>> {
+    pub async fn delete_users_of_origin_except(&self, origin: Origin, keep: &[String]) -> Result<Vec<String>> {
         let rows = sqlx::query("SELECT id, username FROM users WHERE origin = $1")
             .bind(origin.as_str())
             .fetch_all(&self.pool)

@@ -46,10 +46,7 @@ fn build(args: &ClientAddArgs) -> Result<Client> {
             vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
         }
     } else {
-        args.grant_types
-            .iter()
-            .map(|g| g.parse())
-            .collect::<Result<_, _>>()?
+        args.grant_types.iter().map(|g| g.parse()).collect::<Result<_, _>>()?
     };
     let id_token_alg: SigningAlg = args.id_token_alg.as_deref().unwrap_or("RS256").parse()?;
     let id = args.id.clone().unwrap_or_else(random::id);
@@ -62,12 +59,7 @@ fn build(args: &ClientAddArgs) -> Result<Client> {
         redirect_uris: args.redirect_uris.clone(),
         post_logout_redirect_uris: args.post_logout_redirect_uris.clone(),
         grant_types,
-        scopes: ScopeSet::from_tokens(
-            args.scopes
-                .iter()
-                .flat_map(|s| s.split(' '))
-                .filter(|s| !s.is_empty()),
-        )?,
+        scopes: ScopeSet::from_tokens(args.scopes.iter().flat_map(|s| s.split(' ')).filter(|s| !s.is_empty()))?,
         audiences: args.audiences.clone(),
         auth_method,
         id_token_alg,
@@ -85,10 +77,7 @@ fn build(args: &ClientAddArgs) -> Result<Client> {
 }
 
 fn needs_secret(c: &Client) -> bool {
-    matches!(
-        c.auth_method,
-        AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
-    )
+    matches!(c.auth_method, AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost)
 }
 
 pub async fn run(global: &Global, cmd: ClientCommand) -> Result<()> {
@@ -107,9 +96,7 @@ pub async fn run(global: &Global, cmd: ClientCommand) -> Result<()> {
                 }
                 other => other?,
             }
-            events.emit(SecurityEvent::ClientCreated {
-                client_id: client.id.clone(),
-            });
+            events.emit(SecurityEvent::ClientCreated { client_id: client.id.clone() });
             if args.json {
                 let mut v = client_json(&client);
                 if let Some(s) = &secret {
@@ -120,37 +107,23 @@ pub async fn run(global: &Global, cmd: ClientCommand) -> Result<()> {
                 println!("client_id: {}", client.id);
                 if let Some(s) = &secret {
                     println!("client_secret: {s}");
-                    eprintln!(
-                        "store the secret now: it is kept only as a digest and cannot be shown again"
-                    );
+                    eprintln!("store the secret now: it is kept only as a digest and cannot be shown again");
                 }
             }
         }
         ClientCommand::List(f) => {
             let clients = ctx.store.list_clients().await?;
             if f.json {
-                print_json(&serde_json::json!(
-                    clients.iter().map(client_json).collect::<Vec<_>>()
-                ))?;
+                print_json(&serde_json::json!(clients.iter().map(client_json).collect::<Vec<_>>()))?;
             } else {
                 println!("{:<34} {:<13} {:<8} NAME", "CLIENT_ID", "TYPE", "ORIGIN");
                 for c in clients {
-                    println!(
-                        "{:<34} {:<13} {:<8} {}",
-                        c.id,
-                        c.kind.as_str(),
-                        c.origin.as_str(),
-                        c.name
-                    );
+                    println!("{:<34} {:<13} {:<8} {}", c.id, c.kind.as_str(), c.origin.as_str(), c.name);
                 }
             }
         }
         ClientCommand::Show(a) => {
-            let c = ctx
-                .store
-                .get_client(&a.id)
-                .await?
-                .with_context(|| format!("no client {:?}", a.id))?;
+            let c = ctx.store.get_client(&a.id).await?.with_context(|| format!("no client {:?}", a.id))?;
             print_json(&client_json(&c))?;
         }
         ClientCommand::Remove(a) => {
@@ -158,31 +131,17 @@ pub async fn run(global: &Global, cmd: ClientCommand) -> Result<()> {
                 Err(latchkey_store::StoreError::NotFound) => bail!("no client {:?}", a.id),
                 other => other?,
             }
-            events.emit(SecurityEvent::ClientRemoved {
-                client_id: a.id.clone(),
-            });
+            events.emit(SecurityEvent::ClientRemoved { client_id: a.id.clone() });
             eprintln!("removed client {} with its grants and refresh tokens", a.id);
         }
         ClientCommand::RotateSecret(a) => {
-            let c = ctx
-                .store
-                .get_client(&a.id)
-                .await?
-                .with_context(|| format!("no client {:?}", a.id))?;
+            let c = ctx.store.get_client(&a.id).await?.with_context(|| format!("no client {:?}", a.id))?;
             if !needs_secret(&c) {
-                bail!(
-                    "client {:?} authenticates with {} and has no secret",
-                    c.id,
-                    c.auth_method
-                );
+                bail!("client {:?} authenticates with {} and has no secret", c.id, c.auth_method);
             }
             let secret = random::token(32);
-            ctx.store
-                .set_client_secret_hash(&c.id, &digest::secret_digest(&secret), UnixTime::now())
-                .await?;
-            events.emit(SecurityEvent::ClientSecretRotated {
-                client_id: c.id.clone(),
-            });
+            ctx.store.set_client_secret_hash(&c.id, &digest::secret_digest(&secret), UnixTime::now()).await?;
+            events.emit(SecurityEvent::ClientSecretRotated { client_id: c.id.clone() });
             if a.json {
                 print_json(&serde_json::json!({ "client_id": c.id, "client_secret": secret }))?;
             } else {

@@ -36,19 +36,9 @@ pub async fn run(global: &Global, cmd: KeyCommand) -> Result<()> {
     let now = UnixTime::now();
     match cmd {
         KeyCommand::List(f) => {
-            let keys: Vec<KeyTimeline> = ctx
-                .store
-                .list_keys()
-                .await?
-                .into_iter()
-                .map(|k| k.timeline)
-                .collect();
+            let keys: Vec<KeyTimeline> = ctx.store.list_keys().await?.into_iter().map(|k| k.timeline).collect();
             if f.json {
-                return print_json(&serde_json::json!(
-                    keys.iter()
-                        .map(|t| timeline_json(t, now))
-                        .collect::<Vec<_>>()
-                ));
+                return print_json(&serde_json::json!(keys.iter().map(|t| timeline_json(t, now)).collect::<Vec<_>>()));
             }
             println!(
                 "{:<44} {:<6} {:<9} {:<20} {:<20} {:<20}",
@@ -69,63 +59,35 @@ pub async fn run(global: &Global, cmd: KeyCommand) -> Result<()> {
         KeyCommand::Rotate(args) => {
             let alg: SigningAlg = args.alg.parse()?;
             let prepublish = match &args.prepublish {
-                Some(p) => humantime::parse_duration(p)
-                    .map_err(|e| anyhow::anyhow!("--prepublish {p:?}: {e}"))?,
+                Some(p) => humantime::parse_duration(p).map_err(|e| anyhow::anyhow!("--prepublish {p:?}: {e}"))?,
                 None => ctx.config.keys.prepublish,
             };
-            let master = ctx.master_key()?;
-            let manager = KeyManager {
-                store: &ctx.store,
-                master: &master,
-                events: &StderrSink,
-            };
-            let t = manager
-                .rotate(alg, prepublish, ctx.config.keys.retention)
-                .await?;
+            let master = ctx.master_key().await?;
+            let manager = KeyManager { store: &ctx.store, master: &master, events: &StderrSink };
+            let t = manager.rotate(alg, prepublish, ctx.config.keys.retention).await?;
             if args.json {
                 return print_json(&timeline_json(&t, now));
             }
             println!("{}", t.kid);
-            eprintln!(
-                "published now; signs from {} ({}s from now)",
-                t.activate_at,
-                prepublish.as_secs()
-            );
+            eprintln!("published now; signs from {} ({}s from now)", t.activate_at, prepublish.as_secs());
         }
         KeyCommand::Retire(k) => {
-            let master = ctx.master_key()?;
-            let manager = KeyManager {
-                store: &ctx.store,
-                master: &master,
-                events: &StderrSink,
-            };
+            let master = ctx.master_key().await?;
+            let manager = KeyManager { store: &ctx.store, master: &master, events: &StderrSink };
             let t = manager.retire(&k.kid, ctx.config.keys.retention).await?;
             if k.json {
                 return print_json(&timeline_json(&t, now));
             }
-            eprintln!(
-                "{} no longer signs; stays published until {}",
-                t.kid,
-                opt(t.unpublish_at)
-            );
+            eprintln!("{} no longer signs; stays published until {}", t.kid, opt(t.unpublish_at));
         }
         KeyCommand::Revoke(k) => {
-            let master = ctx.master_key()?;
-            let manager = KeyManager {
-                store: &ctx.store,
-                master: &master,
-                events: &StderrSink,
-            };
+            let master = ctx.master_key().await?;
+            let manager = KeyManager { store: &ctx.store, master: &master, events: &StderrSink };
             let replacement = manager.revoke(&k.kid).await?;
             if k.json {
-                return print_json(
-                    &serde_json::json!({ "revoked": k.kid, "replacement": replacement.map(|r| r.kid) }),
-                );
+                return print_json(&serde_json::json!({ "revoked": k.kid, "replacement": replacement.map(|r| r.kid) }));
             }
-            eprintln!(
-                "{} revoked: removed from the JWKS; tokens it signed no longer verify",
-                k.kid
-            );
+            eprintln!("{} revoked: removed from the JWKS; tokens it signed no longer verify", k.kid);
             if let Some(r) = replacement {
                 println!("{}", r.kid);
                 eprintln!("replacement {} ({}) signs from now", r.kid, r.alg);

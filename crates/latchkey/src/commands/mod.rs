@@ -28,11 +28,8 @@ fn env(name: &str) -> Option<String> {
 /// Secrets come from the environment only, never from flags (which other
 /// users can read in the process list).
 pub fn overrides(global: &Global) -> Result<Overrides> {
-    let log_format = global
-        .log_format
-        .as_deref()
-        .map(|f| f.parse::<LogFormat>().map_err(anyhow::Error::msg))
-        .transpose()?;
+    let log_format =
+        global.log_format.as_deref().map(|f| f.parse::<LogFormat>().map_err(anyhow::Error::msg)).transpose()?;
     Ok(Overrides {
         config_file: global.config.clone(),
         data_dir: global.data_dir.clone(),
@@ -51,9 +48,7 @@ pub fn load_config(overrides: &Overrides) -> Result<Config> {
 pub fn init_logging(format: LogFormat, default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
@@ -74,27 +69,26 @@ impl AdminContext {
         init_logging(config.log_format, "warn");
         let store = Store::connect(
             config.database_url.expose(),
-            &StoreOptions {
-                max_connections: 2,
-                connect_timeout: config.database_connect_timeout,
-            },
+            &StoreOptions { max_connections: 2, connect_timeout: config.database_connect_timeout },
         )
         .await
         .context("opening the store (check --database-url / --data-dir)")?;
         Ok(AdminContext { config, store })
     }
 
-    /// The master key from the environment or config; for a sandbox store,
-    /// the dev key file beside it.
-    pub fn master_key(&self) -> Result<latchkey_crypto::MasterKey> {
+    /// The master key from the environment or config (for a sandbox store,
+    /// the dev key file beside it), checked against the store before
+    /// anything is sealed with it.
+    pub async fn master_key(&self) -> Result<latchkey_crypto::MasterKey> {
         let mut config = self.config.clone();
-        let dev_file = config
-            .data_dir
-            .join(latchkey_server::master_key::DEV_MASTER_KEY_FILE);
+        let dev_file = config.data_dir.join(latchkey_server::master_key::DEV_MASTER_KEY_FILE);
         if config.master_key.is_none() && dev_file.exists() {
             config.dev = true;
         }
-        Ok(latchkey_server::master_key::resolve(&config)?)
+        let master = latchkey_server::master_key::resolve(&config)?;
+        let manager = latchkey_server::keyring::KeyManager { store: &self.store, master: &master, events: &StderrSink };
+        manager.verify_master_key().await?;
+        Ok(master)
     }
 }
 

@@ -15,11 +15,7 @@ pub async fn run(global: &Global, args: ServeArgs) -> Result<()> {
     super::init_logging(config.log_format, "info");
     let server = Server::build(config).await?;
     let issuer = server.state().issuer.as_str().to_string();
-    tracing::info!(
-        issuer,
-        backend = server.state().store.backend().as_str(),
-        "latchkey ready"
-    );
+    tracing::info!(issuer, backend = server.state().store.backend().as_str(), "latchkey ready");
     print_banner(&server, &issuer);
     server.run(shutdown_signal()).await?;
     Ok(())
@@ -28,13 +24,7 @@ pub async fn run(global: &Global, args: ServeArgs) -> Result<()> {
 fn print_banner(server: &Server, issuer: &str) {
     println!("Latchkey is running.");
     println!("  issuer:     {issuer}");
-    println!(
-        "  discovery:  {}",
-        server
-            .state()
-            .issuer
-            .endpoint("/.well-known/openid-configuration")
-    );
+    println!("  discovery:  {}", server.state().issuer.endpoint("/.well-known/openid-configuration"));
     println!("  jwks:       {}", server.state().issuer.endpoint("/jwks"));
     if let Some(metrics) = server.metrics_addr() {
         println!("  metrics:    http://{metrics}/metrics");
@@ -47,24 +37,11 @@ fn print_banner(server: &Server, issuer: &str) {
         }
         println!("  SPA client (public, PKCE S256): {}", dev.spa_client_id);
         println!("    redirect URIs: {}", dev.spa_redirect_uris.join(", "));
-        println!(
-            "  service client (client_secret_basic): {}",
-            dev.service_client_id
-        );
+        println!("  service client (client_secret_basic): {}", dev.service_client_id);
         println!("    secret:   {}", dev.service_client_secret);
-        println!(
-            "  API resource: {} (scopes: {})",
-            dev.resource,
-            dev.resource_scopes.join(" ")
-        );
+        println!("  API resource: {} (scopes: {})", dev.resource, dev.resource_scopes.join(" "));
         println!();
-        println!(
-            "Start here: curl {}",
-            server
-                .state()
-                .issuer
-                .endpoint("/.well-known/openid-configuration")
-        );
+        println!("Start here: curl {}", server.state().issuer.endpoint("/.well-known/openid-configuration"));
     }
 }
 

@@ -27,10 +27,7 @@ fn user_json(u: &User) -> serde_json::Value {
 
 fn read_password_line() -> Result<String> {
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .context("reading the password from stdin")?;
+    std::io::stdin().lock().read_line(&mut line).context("reading the password from stdin")?;
     let p = line.trim_end_matches(['\n', '\r']).to_string();
     if p.chars().count() < 8 {
         bail!("the password must have at least 8 characters");
@@ -39,10 +36,7 @@ fn read_password_line() -> Result<String> {
 }
 
 async fn find(ctx: &AdminContext, username: &str) -> Result<User> {
-    ctx.store
-        .get_user_by_username(username)
-        .await?
-        .with_context(|| format!("no user {username:?}"))
+    ctx.store.get_user_by_username(username).await?.with_context(|| format!("no user {username:?}"))
 }
 
 pub async fn run(global: &Global, cmd: UserCommand) -> Result<()> {
@@ -52,11 +46,8 @@ pub async fn run(global: &Global, cmd: UserCommand) -> Result<()> {
     match cmd {
         UserCommand::Add(a) => {
             validate_username(&a.username)?;
-            let (pass, generated) = if a.password_stdin {
-                (read_password_line()?, false)
-            } else {
-                (random::token(18), true)
-            };
+            let (pass, generated) =
+                if a.password_stdin { (read_password_line()?, false) } else { (random::token(18), true) };
             let user = User {
                 id: random::id(),
                 username: a.username.clone(),
@@ -75,9 +66,7 @@ pub async fn run(global: &Global, cmd: UserCommand) -> Result<()> {
                 }
                 other => other?,
             }
-            events.emit(SecurityEvent::UserCreated {
-                user_id: user.id.clone(),
-            });
+            events.emit(SecurityEvent::UserCreated { user_id: user.id.clone() });
             if a.json {
                 let mut v = user_json(&user);
                 if generated {
@@ -95,29 +84,19 @@ pub async fn run(global: &Global, cmd: UserCommand) -> Result<()> {
         UserCommand::List(f) => {
             let users = ctx.store.list_users().await?;
             if f.json {
-                print_json(&serde_json::json!(
-                    users.iter().map(user_json).collect::<Vec<_>>()
-                ))?;
+                print_json(&serde_json::json!(users.iter().map(user_json).collect::<Vec<_>>()))?;
             } else {
                 println!("{:<32} {:<24} {:<9} EMAIL", "ID", "USERNAME", "STATUS");
                 for u in users {
                     let status = if u.disabled { "disabled" } else { "active" };
-                    println!(
-                        "{:<32} {:<24} {:<9} {}",
-                        u.id,
-                        u.username,
-                        status,
-                        u.email.unwrap_or_default()
-                    );
+                    println!("{:<32} {:<24} {:<9} {}", u.id, u.username, status, u.email.unwrap_or_default());
                 }
             }
         }
         UserCommand::SetPassword(a) => {
             let user = find(&ctx, &a.username).await?;
             let hash = password::hash(&read_password_line()?)?;
-            ctx.store
-                .set_user_password_hash(&user.id, &hash, now)
-                .await?;
+            ctx.store.set_user_password_hash(&user.id, &hash, now).await?;
             events.emit(SecurityEvent::UserPasswordChanged { user_id: user.id });
             eprintln!("password changed for {}", a.username);
         }

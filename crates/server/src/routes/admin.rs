@@ -10,10 +10,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The signing keys and their timelines (never private material).
-pub async fn list_keys(
-    _admin: Admin,
-    State(state): State<AppState>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn list_keys(_admin: Admin, State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     let now = UnixTime::now();
     let keys: Vec<serde_json::Value> = state
         .store

@@ -26,9 +26,7 @@ pub struct ProviderMetadata {
 }
 
 pub fn metadata(state: &AppState) -> ProviderMetadata {
-    let mut scopes: Vec<String> = ["openid", "profile", "email", "offline_access"]
-        .map(String::from)
-        .to_vec();
+    let mut scopes: Vec<String> = ["openid", "profile", "email", "offline_access"].map(String::from).to_vec();
     for resource in state.resources.iter() {
         for s in &resource.scopes {
             if !scopes.contains(&s.name) {
@@ -51,9 +49,6 @@ pub fn metadata(state: &AppState) -> ProviderMetadata {
 
 pub async fn get(State(state): State<AppState>) -> Response {
     let mut response = Json(metadata(&state)).into_response();
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
     response
 }

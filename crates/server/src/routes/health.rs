@@ -14,12 +14,7 @@ pub async fn healthz() -> Json<serde_json::Value> {
 }
 
 /// Ready: the store answers.
-pub async fn readyz(
-    State(state): State<AppState>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+pub async fn readyz(State(state): State<AppState>) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     state.store.ping().await.map_err(ApiError::unavailable)?;
-    Ok((
-        StatusCode::OK,
-        Json(serde_json::json!({ "status": "ready", "store": state.store.backend().as_str() })),
-    ))
+    Ok((StatusCode::OK, Json(serde_json::json!({ "status": "ready", "store": state.store.backend().as_str() }))))
 }

@@ -1,5 +1,6 @@
 -- Latchkey schema, PostgreSQL flavour. Keep in step with ../sqlite.
--- Times are Unix seconds (BIGINT); lists are JSON arrays in TEXT.
+-- Times are Unix seconds (BIGINT); lists are JSON arrays in TEXT; flags are
+-- BIGINT 0/1 (sqlx's Any driver cannot decode SQLite booleans).
 
 CREATE TABLE meta (
     name TEXT PRIMARY KEY,
@@ -21,7 +22,7 @@ CREATE TABLE clients (
     access_token_ttl BIGINT,
     refresh_token_ttl BIGINT,
     id_token_ttl BIGINT,
-    first_party BOOLEAN NOT NULL,
+    first_party BIGINT NOT NULL CHECK (first_party IN (0, 1)),
     jwks_uri TEXT,
     origin TEXT NOT NULL,
     created_at BIGINT NOT NULL,
@@ -32,10 +33,10 @@ CREATE TABLE users (
     id TEXT PRIMARY KEY,
     username TEXT NOT NULL UNIQUE,
     email TEXT,
-    email_verified BOOLEAN NOT NULL,
+    email_verified BIGINT NOT NULL CHECK (email_verified IN (0, 1)),
     name TEXT,
     password_hash TEXT,
-    disabled BOOLEAN NOT NULL,
+    disabled BIGINT NOT NULL CHECK (disabled IN (0, 1)),
     origin TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
