@@ -67,6 +67,10 @@ pub enum TokenProblem {
     IssuedInFuture(UnixTime),
     #[error("revoked")]
     Revoked,
+    /// The revocation state could not be read: the token is refused (fail
+    /// closed), but the caller should answer 503, not 401.
+    #[error("cannot check revocation now: {0}")]
+    CheckUnavailable(String),
 }
 
 impl AccessTokenClaims {

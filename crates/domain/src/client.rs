@@ -100,6 +100,9 @@ pub struct Client {
     pub id_token_ttl: Option<u64>,
     /// First-party clients may skip the consent screen.
     pub first_party: bool,
+    /// Seconds within which a repeated refresh token gets a fresh successor
+    /// instead of revoking its whole family; 0 (the default) turns it off.
+    pub refresh_token_grace: u64,
     /// For `private_key_jwt`: where the client's public keys are.
     pub jwks_uri: Option<String>,
     pub origin: Origin,

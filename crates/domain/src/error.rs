@@ -24,11 +24,14 @@ pub enum ErrorCode {
     InvalidToken,
     InsufficientScope,
     InsufficientUserAuthentication,
+    RequestNotSupported,
+    RequestUriNotSupported,
+    RegistrationNotSupported,
     NotFound,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 22] = [
         ErrorCode::InvalidRequest,
         ErrorCode::InvalidClient,
         ErrorCode::InvalidGrant,
@@ -47,6 +50,9 @@ impl ErrorCode {
         ErrorCode::InvalidToken,
         ErrorCode::InsufficientScope,
         ErrorCode::InsufficientUserAuthentication,
+        ErrorCode::RequestNotSupported,
+        ErrorCode::RequestUriNotSupported,
+        ErrorCode::RegistrationNotSupported,
         ErrorCode::NotFound,
     ];
 
@@ -71,6 +77,9 @@ impl ErrorCode {
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InsufficientScope => "insufficient_scope",
             ErrorCode::InsufficientUserAuthentication => "insufficient_user_authentication",
+            ErrorCode::RequestNotSupported => "request_not_supported",
+            ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
+            ErrorCode::RegistrationNotSupported => "registration_not_supported",
             ErrorCode::NotFound => "not_found",
         }
     }
@@ -123,6 +132,11 @@ impl ErrorCode {
             ErrorCode::InsufficientUserAuthentication => {
                 "The user's authentication is too weak or too old; re-authenticate with the acr_values/max_age given (RFC 9470 §3)."
             }
+            ErrorCode::RequestNotSupported => {
+                "Request objects (the request parameter) are not supported (OIDC Core §6)."
+            }
+            ErrorCode::RequestUriNotSupported => "The request_uri parameter is not supported (OIDC Core §6).",
+            ErrorCode::RegistrationNotSupported => "The registration parameter is not supported (OIDC Core §7.2.1).",
             ErrorCode::NotFound => "No resource exists at this path.",
         }
     }

@@ -100,8 +100,12 @@ impl KeyTimeline {
 
 /// The key that signs for `alg` at `now`: among active keys, the one
 /// activated last (ties broken by kid, so every node picks the same one).
-pub fn signing_key(keys: &[KeyTimeline], alg: SigningAlg, now: UnixTime) -> Option<&KeyTimeline> {
-    keys.iter()
+pub fn signing_key<'a>(
+    keys: impl IntoIterator<Item = &'a KeyTimeline>,
+    alg: SigningAlg,
+    now: UnixTime,
+) -> Option<&'a KeyTimeline> {
+    keys.into_iter()
         .filter(|k| k.alg == alg && k.state(now) == KeyState::Active)
         .max_by(|a, b| a.activate_at.cmp(&b.activate_at).then_with(|| a.kid.cmp(&b.kid)))
 }

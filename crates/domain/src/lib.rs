@@ -4,10 +4,15 @@
 
 pub mod access_token;
 pub mod algorithm;
+pub mod authorize;
 pub mod client;
 pub mod error;
 pub mod event;
+pub mod id_token;
 pub mod key_lifecycle;
+pub mod params;
+pub mod pkce;
+pub mod redirect_uri;
 pub mod resource;
 pub mod scope;
 pub mod secret;

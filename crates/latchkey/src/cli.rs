@@ -131,6 +131,9 @@ pub struct ClientAddArgs {
     /// May skip the consent screen.
     #[arg(long)]
     pub first_party: bool,
+    /// Repeated refresh tokens within this window get a fresh successor instead of revoking the family.
+    #[arg(long, value_name = "DURATION")]
+    pub refresh_token_reuse_grace: Option<String>,
     #[arg(long, value_name = "URI")]
     pub jwks_uri: Option<String>,
     #[arg(long)]

@@ -52,6 +52,6 @@ pub async fn verify(state: &AppState, token: &str) -> Result<AccessTokenClaims, 
         Ok(false) => Ok(claims),
         Ok(true) => Err(TokenProblem::Revoked),
         // Fail closed: a token we cannot check for revocation is not valid.
-        Err(e) => Err(TokenProblem::Malformed(format!("revocation check unavailable: {e}"))),
+        Err(e) => Err(TokenProblem::CheckUnavailable(e.to_string())),
     }
 }

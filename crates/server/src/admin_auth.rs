@@ -5,6 +5,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
+use latchkey_domain::access_token::TokenProblem;
 use latchkey_domain::{ErrorCode, SecurityEvent};
 use subtle::ConstantTimeEq;
 
@@ -85,6 +86,9 @@ impl FromRequestParts<AppState> for Admin {
             ));
         }
         let claims = crate::access_tokens::verify(state, credential).await.map_err(|problem| {
+            if let TokenProblem::CheckUnavailable(reason) = &problem {
+                return ApiError::unavailable(reason);
+            }
             refuse(
                 state,
                 parts,

@@ -190,6 +190,7 @@ pub async fn seed_dev(store: &Store, data_dir: &Path, events: &dyn EventSink) ->
         refresh_token_ttl: None,
         id_token_ttl: None,
         first_party: false,
+        refresh_token_grace: 0,
         jwks_uri: None,
         origin: Origin::Dev,
         created_at: now,

@@ -175,6 +175,7 @@ pub struct ClientFile {
     pub id_token_ttl: Option<String>,
     #[serde(default)]
     pub first_party: bool,
+    pub refresh_token_reuse_grace: Option<String>,
     pub jwks_uri: Option<String>,
 }
 
@@ -294,6 +295,7 @@ pub struct StaticClient {
     pub refresh_token_ttl: Option<u64>,
     pub id_token_ttl: Option<u64>,
     pub first_party: bool,
+    pub refresh_token_grace: u64,
     pub jwks_uri: Option<String>,
 }
 
@@ -638,6 +640,8 @@ fn resolve_client(c: &ClientFile, env: &dyn Fn(&str) -> Option<String>) -> Resul
         refresh_token_ttl: ttl(&field("refresh_token_ttl"), c.refresh_token_ttl.as_ref())?,
         id_token_ttl: ttl(&field("id_token_ttl"), c.id_token_ttl.as_ref())?,
         first_party: c.first_party,
+        refresh_token_grace: ttl(&field("refresh_token_reuse_grace"), c.refresh_token_reuse_grace.as_ref())?
+            .unwrap_or(0),
         jwks_uri: c.jwks_uri.clone(),
     };
     // The same rules as for clients registered any other way.
@@ -663,6 +667,7 @@ impl StaticClient {
             refresh_token_ttl: self.refresh_token_ttl,
             id_token_ttl: self.id_token_ttl,
             first_party: self.first_party,
+            refresh_token_grace: self.refresh_token_grace,
             jwks_uri: self.jwks_uri.clone(),
             origin: latchkey_domain::user::Origin::Config,
             created_at: now,

@@ -45,10 +45,9 @@ pub struct KeySet {
 }
 
 impl KeySet {
-    /// The key that signs for `alg` now.
+    /// The key that signs for `alg` now. Runs per token: no allocation.
     pub fn signer(&self, alg: SigningAlg, now: UnixTime) -> Option<&LoadedKey> {
-        let timelines: Vec<KeyTimeline> = self.keys.iter().map(|k| k.timeline.clone()).collect();
-        let chosen = key_lifecycle::signing_key(&timelines, alg, now)?;
+        let chosen = key_lifecycle::signing_key(self.keys.iter().map(|k| &k.timeline), alg, now)?;
         self.keys.iter().find(|k| k.timeline.kid == chosen.kid).map(|k| k.as_ref())
     }
 

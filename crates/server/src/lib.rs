@@ -78,7 +78,12 @@ impl Server {
 
     pub async fn build_with_events(config: Config, events: Arc<dyn EventSink>) -> Result<Server, StartError> {
         ensure_sqlite_dir(&config)?;
-        let master = master_key::resolve(&config)?;
+        // Check what needs no I/O first: a refused start leaves no files.
+        let explicit_master = match &config.master_key {
+            Some(_) => Some(master_key::resolve(&config)?),
+            None if !config.dev => return Err(master_key::MasterKeyError::Missing.into()),
+            None => None,
+        };
         let store = Store::connect(
             config.database_url.expose(),
             &StoreOptions {
@@ -88,6 +93,11 @@ impl Server {
         )
         .await?;
 
+        // The dev key file is written only once the store answers.
+        let master = match explicit_master {
+            Some(m) => m,
+            None => master_key::resolve(&config)?,
+        };
         let keys = KeyRing::default();
         {
             let manager = KeyManager { store: &store, master: &master, events: events.as_ref() };

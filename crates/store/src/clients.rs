@@ -10,8 +10,8 @@ use crate::codec::{flag_from_db, flag_to_db, from_json, parse, to_json, ttl_from
 use crate::{Result, Store, StoreError};
 
 const COLUMNS: &str = "id, name, kind, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, scopes, \
-    audiences, auth_method, id_token_alg, access_token_ttl, refresh_token_ttl, id_token_ttl, first_party, jwks_uri, \
-    origin, created_at, updated_at";
+    audiences, auth_method, id_token_alg, access_token_ttl, refresh_token_ttl, id_token_ttl, first_party, refresh_token_grace, \
+    jwks_uri, origin, created_at, updated_at";
 
 fn from_row(r: &AnyRow) -> Result<Client> {
     let grant_names: Vec<String> = from_json("grant_types", &r.try_get::<String, _>("grant_types")?)?;
@@ -37,6 +37,7 @@ fn from_row(r: &AnyRow) -> Result<Client> {
         refresh_token_ttl: ttl_from_db(r.try_get("refresh_token_ttl")?),
         id_token_ttl: ttl_from_db(r.try_get("id_token_ttl")?),
         first_party: flag_from_db(r.try_get("first_party")?),
+        refresh_token_grace: u64::try_from(r.try_get::<i64, _>("refresh_token_grace")?).unwrap_or(0),
         jwks_uri: r.try_get("jwks_uri")?,
         origin: Origin::parse(&origin).ok_or_else(|| StoreError::Corrupt(format!("client origin {origin:?}")))?,
         created_at: UnixTime(r.try_get("created_at")?),
@@ -63,13 +64,13 @@ impl Store {
              grant_types = excluded.grant_types, scopes = excluded.scopes, audiences = excluded.audiences, \
              auth_method = excluded.auth_method, id_token_alg = excluded.id_token_alg, \
              access_token_ttl = excluded.access_token_ttl, refresh_token_ttl = excluded.refresh_token_ttl, \
-             id_token_ttl = excluded.id_token_ttl, first_party = excluded.first_party, jwks_uri = excluded.jwks_uri, \
+             id_token_ttl = excluded.id_token_ttl, first_party = excluded.first_party, refresh_token_grace = excluded.refresh_token_grace, jwks_uri = excluded.jwks_uri, \
              origin = excluded.origin, updated_at = excluded.updated_at"
         } else {
             ""
         };
         let sql = format!(
-            "INSERT INTO clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19){conflict}"
+            "INSERT INTO clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20){conflict}"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&c.id)
@@ -87,6 +88,7 @@ impl Store {
             .bind(ttl_to_db(c.refresh_token_ttl))
             .bind(ttl_to_db(c.id_token_ttl))
             .bind(flag_to_db(c.first_party))
+            .bind(i64::try_from(c.refresh_token_grace).unwrap_or(i64::MAX))
             .bind(c.jwks_uri.clone())
             .bind(c.origin.as_str())
             .bind(c.created_at.0)

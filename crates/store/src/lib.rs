@@ -6,11 +6,13 @@
 //! Architecture invariant: this crate speaks the domain's types and returns
 //! [`StoreError`]; no HTTP type ever appears here.
 
+mod auth_requests;
 mod clients;
 mod codec;
 mod keys;
 mod meta;
 mod resources;
+mod sessions;
 mod single_use;
 mod sweep;
 mod users;
@@ -21,7 +23,8 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use keys::StoredKey;
-pub use single_use::{ConsumeOutcome, NewGrant};
+pub use sessions::Session;
+pub use single_use::{ConsumeOutcome, Grant, NewGrant, NewRefreshToken};
 pub use sweep::SweepReport;
 
 #[derive(Debug, thiserror::Error)]

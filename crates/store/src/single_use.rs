@@ -1,56 +1,120 @@
-//! Things that may be used once: authorization codes, refresh tokens and
-//! client-assertion `jti`s. Each is consumed by one atomic statement, so two
-//! concurrent uses can never both succeed, on either backend.
+//! Grants and the things that may be used once: authorization codes,
+//! refresh tokens and client-assertion `jti`s. Each is consumed by one
+//! atomic statement, so two concurrent uses can never both succeed, on
+//! either backend.
 
 use latchkey_domain::UnixTime;
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
-use crate::{Result, Store};
+use crate::codec::{from_json, to_json};
+use crate::{Result, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConsumeOutcome<T> {
     /// First use: here is what the item was bound to.
     Consumed(T),
-    /// Used before. Carries the grant it belongs to, so the caller can revoke
-    /// what the first use issued (RFC 6749 §4.1.2, RFC 9700 §4.14.2).
+    /// Used before (at `used_at`). Carries the grant it belongs to, so the
+    /// caller can revoke what the first use issued (RFC 6749 §4.1.2,
+    /// RFC 9700 §4.14.2), and the successor a refresh token was replaced by.
     Replayed {
         grant_id: String,
+        used_at: UnixTime,
+        successor: Option<Vec<u8>>,
     },
     Expired,
     Unknown,
 }
 
-#[derive(Debug, Clone)]
-pub struct NewGrant {
+/// One authorization of a client: consent plus its refresh-token family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
     pub id: String,
     pub user_id: Option<String>,
     pub client_id: String,
     pub session_id: Option<String>,
     pub scopes: String,
+    pub auth_time: Option<UnixTime>,
+    pub acr: Option<String>,
+    pub amr: Vec<String>,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
+    pub revoked_at: Option<UnixTime>,
+}
+
+/// Kept for the CLI and older callers: a grant without authentication data.
+pub type NewGrant = Grant;
+
+impl Grant {
+    pub fn is_active(&self, now: UnixTime) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now
+    }
+}
+
+fn grant_from_row(r: &AnyRow) -> Result<Grant> {
+    Ok(Grant {
+        id: r.try_get("id")?,
+        user_id: r.try_get("user_id")?,
+        client_id: r.try_get("client_id")?,
+        session_id: r.try_get("session_id")?,
+        scopes: r.try_get("scopes")?,
+        auth_time: r.try_get::<Option<i64>, _>("auth_time")?.map(UnixTime),
+        acr: r.try_get("acr")?,
+        amr: from_json("amr", &r.try_get::<String, _>("amr")?)?,
+        created_at: UnixTime(r.try_get("created_at")?),
+        expires_at: UnixTime(r.try_get("expires_at")?),
+        revoked_at: r.try_get::<Option<i64>, _>("revoked_at")?.map(UnixTime),
+    })
+}
+
+/// A refresh token to store, with the access token issued beside it (so
+/// that revoking the family revokes that access token too).
+#[derive(Debug, Clone)]
+pub struct NewRefreshToken {
+    pub token_hash: Vec<u8>,
+    pub grant_id: String,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+    pub access_jti: Option<String>,
+    pub access_expires_at: Option<UnixTime>,
 }
 
 impl Store {
-    pub async fn insert_grant(&self, g: &NewGrant) -> Result<()> {
+    pub async fn insert_grant(&self, g: &Grant) -> Result<()> {
         sqlx::query(
-            "INSERT INTO grants (id, user_id, client_id, session_id, scopes, created_at, last_used_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
+            "INSERT INTO grants (id, user_id, client_id, session_id, scopes, auth_time, acr, amr, created_at, last_used_at, expires_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)",
         )
         .bind(&g.id)
         .bind(g.user_id.clone())
         .bind(&g.client_id)
         .bind(g.session_id.clone())
         .bind(&g.scopes)
+        .bind(g.auth_time.map(|t| t.0))
+        .bind(g.acr.clone())
+        .bind(to_json(&g.amr)?)
         .bind(g.created_at.0)
         .bind(g.expires_at.0)
+        .bind(g.revoked_at.map(|t| t.0))
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    /// Revokes a grant and deletes its refresh tokens. Returns whether it
-    /// was active before.
+    pub async fn get_grant(&self, id: &str) -> Result<Option<Grant>> {
+        let row = sqlx::query(
+            "SELECT id, user_id, client_id, session_id, scopes, auth_time, acr, amr, created_at, expires_at, revoked_at FROM grants WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(grant_from_row).transpose()
+    }
+
+    /// Revokes a grant and everything it issued: its refresh tokens are
+    /// deleted and the access tokens recorded beside them and beside its
+    /// code are added to the revoked list, in one transaction. Returns
+    /// whether it was active before.
     pub async fn revoke_grant(&self, grant_id: &str, now: UnixTime) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
@@ -58,18 +122,31 @@ impl Store {
             .bind(grant_id)
             .execute(&mut *tx)
             .await?;
+        for table in ["refresh_tokens", "authorization_codes"] {
+            let sql = format!(
+                "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) \
+                 SELECT access_jti, access_expires_at, $1 FROM {table} \
+                 WHERE grant_id = $2 AND access_jti IS NOT NULL AND access_expires_at > $1 \
+                 ON CONFLICT DO NOTHING"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now.0).bind(grant_id).execute(&mut *tx).await?;
+        }
         sqlx::query("DELETE FROM refresh_tokens WHERE grant_id = $1").bind(grant_id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
 
     pub async fn grant_is_active(&self, grant_id: &str, now: UnixTime) -> Result<bool> {
-        let row = sqlx::query("SELECT id FROM grants WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2")
-            .bind(grant_id)
+        Ok(self.get_grant(grant_id).await?.is_some_and(|g| g.is_active(now)))
+    }
+
+    pub async fn touch_grant(&self, grant_id: &str, now: UnixTime) -> Result<()> {
+        sqlx::query("UPDATE grants SET last_used_at = $1 WHERE id = $2")
             .bind(now.0)
-            .fetch_optional(&self.pool)
+            .bind(grant_id)
+            .execute(&self.pool)
             .await?;
-        Ok(row.is_some())
+        Ok(())
     }
 
     pub async fn insert_authorization_code(
@@ -126,27 +203,39 @@ impl Store {
             .await?;
         Ok(match row {
             None => ConsumeOutcome::Unknown,
-            Some(r) if r.try_get::<Option<i64>, _>("used_at")?.is_some() => {
-                ConsumeOutcome::Replayed { grant_id: r.try_get("grant_id")? }
-            }
-            Some(_) => ConsumeOutcome::Expired,
+            Some(r) => match r.try_get::<Option<i64>, _>("used_at")? {
+                Some(used_at) => ConsumeOutcome::Replayed {
+                    grant_id: r.try_get("grant_id")?,
+                    used_at: UnixTime(used_at),
+                    successor: None,
+                },
+                None => ConsumeOutcome::Expired,
+            },
         })
     }
 
-    pub async fn insert_refresh_token(
-        &self,
-        token_hash: &[u8],
-        grant_id: &str,
-        now: UnixTime,
-        expires_at: UnixTime,
-    ) -> Result<()> {
+    /// Records the access token a code's redemption issued.
+    pub async fn record_code_access_token(&self, code_hash: &[u8], jti: &str, expires_at: UnixTime) -> Result<()> {
+        sqlx::query("UPDATE authorization_codes SET access_jti = $1, access_expires_at = $2 WHERE code_hash = $3")
+            .bind(jti)
+            .bind(expires_at.0)
+            .bind(code_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn insert_refresh_token(&self, t: &NewRefreshToken) -> Result<()> {
         sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at, access_jti, access_expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(token_hash)
-        .bind(grant_id)
-        .bind(now.0)
-        .bind(expires_at.0)
+        .bind(&t.token_hash)
+        .bind(&t.grant_id)
+        .bind(t.created_at.0)
+        .bind(t.expires_at.0)
+        .bind(t.access_jti.clone())
+        .bind(t.access_expires_at.map(|x| x.0))
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -167,17 +256,99 @@ impl Store {
         if let Some(r) = row {
             return Ok(ConsumeOutcome::Consumed(r.try_get("grant_id")?));
         }
-        let row = sqlx::query("SELECT grant_id, used_at FROM refresh_tokens WHERE token_hash = $1")
+        let row = sqlx::query("SELECT grant_id, used_at, replaced_by FROM refresh_tokens WHERE token_hash = $1")
             .bind(token_hash)
             .fetch_optional(&self.pool)
             .await?;
         Ok(match row {
             None => ConsumeOutcome::Unknown,
-            Some(r) if r.try_get::<Option<i64>, _>("used_at")?.is_some() => {
-                ConsumeOutcome::Replayed { grant_id: r.try_get("grant_id")? }
-            }
-            Some(_) => ConsumeOutcome::Expired,
+            Some(r) => match r.try_get::<Option<i64>, _>("used_at")? {
+                Some(used_at) => ConsumeOutcome::Replayed {
+                    grant_id: r.try_get("grant_id")?,
+                    used_at: UnixTime(used_at),
+                    successor: r.try_get("replaced_by")?,
+                },
+                None => ConsumeOutcome::Expired,
+            },
         })
+    }
+
+    /// Stores `successor` as the replacement of the spent `spent_hash`.
+    pub async fn insert_refresh_successor(&self, spent_hash: &[u8], successor: &NewRefreshToken) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at, access_jti, access_expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&successor.token_hash)
+        .bind(&successor.grant_id)
+        .bind(successor.created_at.0)
+        .bind(successor.expires_at.0)
+        .bind(successor.access_jti.clone())
+        .bind(successor.access_expires_at.map(|x| x.0))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE refresh_tokens SET replaced_by = $1 WHERE token_hash = $2")
+            .bind(&successor.token_hash)
+            .bind(spent_hash)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The grace-window path: replaces the unused successor of `spent_hash`
+    /// with `fresh`, revoking the successor and its access token. Fails with
+    /// `NotFound` if the successor was used meanwhile (then the family must
+    /// be revoked instead).
+    pub async fn replace_refresh_successor(
+        &self,
+        spent_hash: &[u8],
+        old_successor: &[u8],
+        fresh: &NewRefreshToken,
+        now: UnixTime,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let gone = sqlx::query(
+            "DELETE FROM refresh_tokens WHERE token_hash = $1 AND used_at IS NULL RETURNING access_jti, access_expires_at",
+        )
+        .bind(old_successor)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(gone) = gone else {
+            return Err(StoreError::NotFound);
+        };
+        let jti: Option<String> = gone.try_get("access_jti")?;
+        let exp: Option<i64> = gone.try_get("access_expires_at")?;
+        if let (Some(jti), Some(exp)) = (jti, exp) {
+            sqlx::query(
+                "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(jti)
+            .bind(exp)
+            .bind(now.0)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at, access_jti, access_expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&fresh.token_hash)
+        .bind(&fresh.grant_id)
+        .bind(fresh.created_at.0)
+        .bind(fresh.expires_at.0)
+        .bind(fresh.access_jti.clone())
+        .bind(fresh.access_expires_at.map(|x| x.0))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE refresh_tokens SET replaced_by = $1 WHERE token_hash = $2")
+            .bind(&fresh.token_hash)
+            .bind(spent_hash)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Records a `jti` from `issuer`; true on first sight, false on replay.

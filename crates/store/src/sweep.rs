@@ -14,6 +14,7 @@ pub struct SweepReport {
     pub sessions: u64,
     pub revoked_tokens: u64,
     pub used_jtis: u64,
+    pub auth_requests: u64,
     pub events: u64,
 }
 
@@ -25,18 +26,20 @@ impl SweepReport {
             + self.sessions
             + self.revoked_tokens
             + self.used_jtis
+            + self.auth_requests
             + self.events
     }
 }
 
 /// (table, primary key, condition on `$1` = cut-off time)
-const EXPIRING: [(&str, &str, &str); 6] = [
+const EXPIRING: [(&str, &str, &str); 7] = [
     ("authorization_codes", "code_hash", "expires_at < $1"),
     ("refresh_tokens", "token_hash", "expires_at < $1"),
     ("grants", "id", "expires_at < $1 OR revoked_at < $1"),
     ("sessions", "id", "expires_at < $1 OR ended_at < $1"),
     ("revoked_tokens", "jti", "expires_at < $1"),
     ("used_jtis", "jti", "expires_at < $1"),
+    ("auth_requests", "id", "expires_at < $1"),
 ];
 
 impl Store {
@@ -47,7 +50,7 @@ impl Store {
         event_retention_cutoff: UnixTime,
         batch: i64,
     ) -> Result<SweepReport> {
-        let mut counts = [0u64; 6];
+        let mut counts = [0u64; 7];
         for (i, (table, pk, condition)) in EXPIRING.iter().enumerate() {
             // `used_jtis` has a composite key; its jti alone bounds the batch
             // well enough, and extra rows deleted are expired anyway.
@@ -66,8 +69,17 @@ impl Store {
                 .execute(&self.pool)
                 .await?
                 .rows_affected();
-        let [authorization_codes, refresh_tokens, grants, sessions, revoked_tokens, used_jtis] = counts;
-        Ok(SweepReport { authorization_codes, refresh_tokens, grants, sessions, revoked_tokens, used_jtis, events })
+        let [authorization_codes, refresh_tokens, grants, sessions, revoked_tokens, used_jtis, auth_requests] = counts;
+        Ok(SweepReport {
+            authorization_codes,
+            refresh_tokens,
+            grants,
+            sessions,
+            revoked_tokens,
+            used_jtis,
+            auth_requests,
+            events,
+        })
     }
 
     /// Appends a cross-node event (the event bus of a later issue reads them).

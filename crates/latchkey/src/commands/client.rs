@@ -25,6 +25,7 @@ pub fn client_json(c: &Client) -> serde_json::Value {
         "refresh_token_ttl": c.refresh_token_ttl,
         "id_token_ttl": c.id_token_ttl,
         "first_party": c.first_party,
+        "refresh_token_reuse_grace": c.refresh_token_grace,
         "jwks_uri": c.jwks_uri,
         "origin": c.origin.as_str(),
         "created_at": c.created_at.0,
@@ -67,6 +68,8 @@ fn build(args: &ClientAddArgs) -> Result<Client> {
         refresh_token_ttl: duration_secs("refresh-token-ttl", args.refresh_token_ttl.as_ref())?,
         id_token_ttl: duration_secs("id-token-ttl", args.id_token_ttl.as_ref())?,
         first_party: args.first_party,
+        refresh_token_grace: duration_secs("refresh-token-reuse-grace", args.refresh_token_reuse_grace.as_ref())?
+            .unwrap_or(0),
         jwks_uri: args.jwks_uri.clone(),
         origin: Origin::Admin,
         created_at: now,

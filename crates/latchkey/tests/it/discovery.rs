@@ -22,6 +22,12 @@ async fn metadata_and_jwks(backend: Backend) {
     assert!(oidc.get("token_endpoint").is_none());
     assert_eq!(oidc["response_types_supported"], serde_json::json!([]));
 
+    // Browser-based clients fetch metadata and keys cross-origin.
+    for path in ["/.well-known/openid-configuration", "/jwks"] {
+        let resp = server.http.get(server.url(path)).header("origin", "https://spa.example").send().await.unwrap();
+        assert_eq!(resp.headers()["access-control-allow-origin"], "*", "{path}");
+    }
+
     let (status, rfc8414) = server.get_json("/.well-known/oauth-authorization-server").await.unwrap();
     assert_eq!(status, 200);
     assert_eq!(rfc8414, oidc);

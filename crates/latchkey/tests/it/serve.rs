@@ -32,12 +32,16 @@ fn read_issuer(child: &mut std::process::Child) -> (String, Vec<String>) {
     panic!("no banner: {lines:?}");
 }
 
-#[tokio::test]
-async fn dev_server_runs_and_stops_gracefully() {
+/// The README's command, on either store: the sandbox comes up, serves
+/// discovery, and stops cleanly on SIGTERM.
+async fn dev_server_runs_and_stops_gracefully(backend: latchkey_testkit::Backend) {
     let dir = tempfile::tempdir().unwrap();
+    let Some(db) = latchkey_testkit::TestDatabase::create(backend, dir.path()).await.unwrap() else { return };
     let mut child = latchkey()
         .args(["serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())
+        .arg("--database-url")
+        .arg(&db.url)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -53,7 +57,10 @@ async fn dev_server_runs_and_stops_gracefully() {
     let doc: serde_json::Value =
         http.get(format!("{issuer}/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
     assert_eq!(doc["issuer"], issuer.as_str());
-    assert!(dir.path().join("latchkey.db").exists());
+    let jwks: serde_json::Value = http.get(format!("{issuer}/jwks")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
+    let ready: serde_json::Value = http.get(format!("{issuer}/readyz")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(ready["store"], if backend == latchkey_testkit::Backend::Sqlite { "sqlite" } else { "postgres" });
     assert!(dir.path().join("master.key").exists());
 
     let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
@@ -68,6 +75,7 @@ async fn dev_server_runs_and_stops_gracefully() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+crate::both_backends!(dev_server_runs_and_stops_gracefully);
 
 fn refusal(args: &[&str], env: &[(&str, &str)]) -> String {
     let dir = tempfile::tempdir().unwrap();
@@ -94,6 +102,11 @@ fn refusals_are_one_clear_line() {
     assert!(e.contains("malformed"), "{e}");
     let e = refusal(&["serve", "--issuer", "http://auth.example.com"], &[]);
     assert!(e.contains("must use https"), "{e}");
+    let e = refusal(
+        &["serve", "--dev", "--listen", "127.0.0.1:0", "--database-url", "postgres://postgres@127.0.0.1:1/none"],
+        &[],
+    );
+    assert!(e.contains("cannot reach the database at postgres://postgres@127.0.0.1:1/none"), "{e}");
     let e = refusal(&["serve", "--config", "/nonexistent.toml"], &[]);
     assert!(e.contains("cannot read config file"), "{e}");
 }

@@ -3,7 +3,7 @@
 use latchkey_domain::client::{AuthMethod, Client, ClientKind, GrantType};
 use latchkey_domain::user::Origin;
 use latchkey_domain::{ScopeSet, SigningAlg, UnixTime, User};
-use latchkey_store::{ConsumeOutcome, NewGrant, Store, StoreError};
+use latchkey_store::{ConsumeOutcome, Grant, NewRefreshToken, Store, StoreError};
 use latchkey_testkit::{Backend, TestDatabase};
 
 use crate::both_backends;
@@ -32,6 +32,7 @@ fn client(id: &str) -> Client {
         refresh_token_ttl: None,
         id_token_ttl: Some(600),
         first_party: true,
+        refresh_token_grace: 5,
         jwks_uri: None,
         origin: Origin::Admin,
         created_at: UnixTime(1000),
@@ -107,14 +108,18 @@ both_backends!(users_round_trip);
 async fn grant(store: &Store, id: &str) {
     store.insert_client(&client("web")).await.ok();
     store
-        .insert_grant(&NewGrant {
+        .insert_grant(&Grant {
             id: id.into(),
             user_id: None,
             client_id: "web".into(),
             session_id: None,
             scopes: "openid".into(),
+            auth_time: Some(UnixTime(77)),
+            acr: Some("urn:latchkey:acr:pwd".into()),
+            amr: vec!["pwd".into()],
             created_at: UnixTime::now(),
             expires_at: UnixTime::now().plus(std::time::Duration::from_secs(3600)),
+            revoked_at: None,
         })
         .await
         .unwrap();
@@ -143,7 +148,7 @@ async fn codes_are_single_use_under_concurrency(backend: Backend) {
                 ConsumeOutcome::Consumed((client, grant, binding)) => {
                     assert_eq!((client.as_str(), grant.as_str(), binding.as_str()), ("web", "g1", r#"{"nonce":"n"}"#));
                 }
-                ConsumeOutcome::Replayed { grant_id } => assert_eq!(grant_id, "g1"),
+                ConsumeOutcome::Replayed { grant_id, .. } => assert_eq!(grant_id, "g1"),
                 other => panic!("unexpected {other:?}"),
             }
         }
@@ -165,12 +170,23 @@ async fn futures_join<T: std::fmt::Debug + Send + 'static>(
     out
 }
 
+fn refresh(hash: &[u8], grant: &str, now: UnixTime, exp: UnixTime) -> NewRefreshToken {
+    NewRefreshToken {
+        token_hash: hash.to_vec(),
+        grant_id: grant.into(),
+        created_at: now,
+        expires_at: exp,
+        access_jti: Some(format!("at-{}", latchkey_crypto::random::id())),
+        access_expires_at: Some(exp),
+    }
+}
+
 async fn refresh_tokens_rotate_once(backend: Backend) {
     let Some((store, _db, _dir)) = store_for(backend).await else { return };
     grant(&store, "g2").await;
     let now = UnixTime::now();
     let hash = latchkey_crypto::digest::secret_digest("rt-1");
-    store.insert_refresh_token(&hash, "g2", now, now.plus(std::time::Duration::from_secs(60))).await.unwrap();
+    store.insert_refresh_token(&refresh(&hash, "g2", now, now.plus(std::time::Duration::from_secs(60)))).await.unwrap();
     let attempts = (0..8).map(|_| {
         let store = store.clone();
         let hash = hash.clone();
@@ -179,10 +195,37 @@ async fn refresh_tokens_rotate_once(backend: Backend) {
     let results = futures_join(attempts).await;
     assert_eq!(results.iter().filter(|r| **r == ConsumeOutcome::Consumed("g2".into())).count(), 1, "{results:?}");
     assert!(results.iter().all(|r| matches!(r, ConsumeOutcome::Consumed(_) | ConsumeOutcome::Replayed { .. })));
-    // Reuse detection revokes the grant and its tokens.
+    let g = store.get_grant("g2").await.unwrap().unwrap();
+    assert_eq!(
+        (g.auth_time, g.acr.as_deref(), g.amr.clone()),
+        (Some(UnixTime(77)), Some("urn:latchkey:acr:pwd"), vec!["pwd".to_string()])
+    );
+
+    // A successor, then the grace path replaces it once.
+    let exp = now.plus(std::time::Duration::from_secs(60));
+    let succ = refresh(b"succ-1", "g2", now, exp);
+    store.insert_refresh_successor(&hash, &succ).await.unwrap();
+    match store.consume_refresh_token(&hash, now).await.unwrap() {
+        ConsumeOutcome::Replayed { successor, .. } => assert_eq!(successor.as_deref(), Some(&b"succ-1"[..])),
+        other => panic!("{other:?}"),
+    }
+    let fresh = refresh(b"succ-2", "g2", now, exp);
+    store.replace_refresh_successor(&hash, b"succ-1", &fresh, now).await.unwrap();
+    assert!(
+        store.is_jti_revoked(succ.access_jti.as_deref().unwrap()).await.unwrap(),
+        "replaced successor's access token revoked"
+    );
+    assert_eq!(store.consume_refresh_token(b"succ-1", now).await.unwrap(), ConsumeOutcome::Unknown);
+    // Once the successor is spent, it can no longer be replaced.
+    assert_eq!(store.consume_refresh_token(b"succ-2", now).await.unwrap(), ConsumeOutcome::Consumed("g2".into()));
+    let again = refresh(b"succ-3", "g2", now, exp);
+    assert!(matches!(store.replace_refresh_successor(&hash, b"succ-2", &again, now).await, Err(StoreError::NotFound)));
+
+    // Revoking the grant revokes the access tokens recorded beside it.
     assert!(store.grant_is_active("g2", now).await.unwrap());
     assert!(store.revoke_grant("g2", now).await.unwrap());
     assert!(!store.grant_is_active("g2", now).await.unwrap());
+    assert!(store.is_jti_revoked(fresh.access_jti.as_deref().unwrap()).await.unwrap());
     assert_eq!(store.consume_refresh_token(&hash, now).await.unwrap(), ConsumeOutcome::Unknown);
 }
 both_backends!(refresh_tokens_rotate_once);
@@ -213,7 +256,7 @@ async fn sweeping_is_bounded(backend: Backend) {
         store.insert_authorization_code(format!("old-{i}").as_bytes(), "web", "live", "{}", past, past).await.unwrap();
     }
     store.revoke_jti("fresh", future, now).await.unwrap();
-    store.insert_refresh_token(b"live-rt", "live", now, future).await.unwrap();
+    store.insert_refresh_token(&refresh(b"live-rt", "live", now, future)).await.unwrap();
     store.append_event("key.rotated", "{}", UnixTime(1)).await.unwrap();
     store.append_event("key.rotated", "{}", now).await.unwrap();
 

@@ -50,5 +50,7 @@ pub fn metadata(state: &AppState) -> ProviderMetadata {
 pub async fn get(State(state): State<AppState>) -> Response {
     let mut response = Json(metadata(&state)).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    // Public data that browser-based clients fetch cross-origin.
+    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     response
 }

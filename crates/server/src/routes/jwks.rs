@@ -18,5 +18,7 @@ pub async fn get(State(state): State<AppState>) -> Response {
     if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
         response.headers_mut().insert(header::CACHE_CONTROL, v);
     }
+    // Public data that browser-based clients fetch cross-origin.
+    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     response
 }

@@ -23,6 +23,9 @@ CREATE TABLE clients (
     refresh_token_ttl BIGINT,
     id_token_ttl BIGINT,
     first_party BIGINT NOT NULL CHECK (first_party IN (0, 1)),
+    -- Seconds in which a repeated refresh token gets a fresh successor
+    -- instead of revoking its family; 0 = off.
+    refresh_token_grace BIGINT NOT NULL DEFAULT 0,
     jwks_uri TEXT,
     origin TEXT NOT NULL,
     created_at BIGINT NOT NULL,
@@ -68,7 +71,10 @@ CREATE TABLE signing_keys (
 );
 
 CREATE TABLE sessions (
+    -- The public session id (the `sid` claim).
     id TEXT PRIMARY KEY,
+    -- SHA-256 of the cookie secret; the cookie never carries the sid.
+    secret_hash BYTEA NOT NULL UNIQUE,
     user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     created_at BIGINT NOT NULL,
     last_seen_at BIGINT NOT NULL,
@@ -90,6 +96,11 @@ CREATE TABLE grants (
     client_id TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
     session_id TEXT,
     scopes TEXT NOT NULL,
+    -- The authentication behind the grant, kept for every refresh
+    -- (OIDC Core §12.2: refreshing never makes a login look fresher).
+    auth_time BIGINT,
+    acr TEXT,
+    amr TEXT NOT NULL DEFAULT '[]',
     created_at BIGINT NOT NULL,
     last_used_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
@@ -107,8 +118,12 @@ CREATE TABLE authorization_codes (
     binding TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
-    used_at BIGINT
+    used_at BIGINT,
+    -- The access token the redemption issued, revoked if the code is replayed.
+    access_jti TEXT,
+    access_expires_at BIGINT
 );
+CREATE INDEX authorization_codes_grant ON authorization_codes(grant_id);
 CREATE INDEX authorization_codes_expiry ON authorization_codes(expires_at);
 
 CREATE TABLE refresh_tokens (
@@ -116,10 +131,25 @@ CREATE TABLE refresh_tokens (
     grant_id TEXT NOT NULL REFERENCES grants(id) ON DELETE CASCADE,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
-    used_at BIGINT
+    used_at BIGINT,
+    -- The token that replaced this one when it was used.
+    replaced_by BYTEA,
+    -- The access token issued with this refresh token.
+    access_jti TEXT,
+    access_expires_at BIGINT
 );
 CREATE INDEX refresh_tokens_grant ON refresh_tokens(grant_id);
 CREATE INDEX refresh_tokens_expiry ON refresh_tokens(expires_at);
+
+-- Authorization requests waiting for the user to sign in: the login step
+-- continues through this server-side id, never a client-supplied URL.
+CREATE TABLE auth_requests (
+    id TEXT PRIMARY KEY,
+    request TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX auth_requests_expiry ON auth_requests(expires_at);
 
 -- JWT ids revoked before their expiry; swept once expired.
 CREATE TABLE revoked_tokens (
