@@ -40,3 +40,34 @@ mod tests {
         assert!(!secrets_equal("a", "ab"));
     }
 }
+
+/// OIDC Core §3.1.3.6 `at_hash` (and §3.3.2.11 `c_hash`): the left half of
+/// the hash of the token's ASCII, base64url; the hash is the one of the ID
+/// token's algorithm (SHA-256 for ES256/RS256/PS256, SHA-512 for Ed25519).
+pub fn token_half_hash(alg: latchkey_domain::SigningAlg, token: &str) -> String {
+    use base64::Engine;
+    let full = match alg {
+        latchkey_domain::SigningAlg::EdDSA => digest::digest(&digest::SHA512, token.as_bytes()).as_ref().to_vec(),
+        _ => sha256(token.as_bytes()),
+    };
+    let half = full.get(..full.len() / 2).unwrap_or_default();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(half)
+}
+
+/// PKCE S256 (RFC 7636 §4.2): base64url(SHA-256(verifier)).
+pub fn pkce_s256(verifier: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha256(verifier.as_bytes()))
+}
+
+#[cfg(test)]
+mod rfc_vectors {
+    /// RFC 7636 Appendix B.
+    #[test]
+    fn pkce_appendix_b() {
+        assert_eq!(
+            super::pkce_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+    }
+}

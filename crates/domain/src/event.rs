@@ -8,19 +8,64 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SecurityEvent {
-    KeyGenerated { kid: String, alg: String, activate_at: i64 },
-    KeyRotated { kid: String, alg: String, activate_at: i64, retiring: Vec<String> },
-    KeyRetired { kid: String, unpublish_at: i64 },
-    KeyRevoked { kid: String, replacement: Option<String> },
-    ClientCreated { client_id: String },
-    ClientUpdated { client_id: String },
-    ClientRemoved { client_id: String },
-    ClientSecretRotated { client_id: String },
-    UserCreated { user_id: String },
-    UserPasswordChanged { user_id: String },
-    UserDisabled { user_id: String },
-    UserRemoved { user_id: String },
-    AdminAccessDenied { reason: String, route: String },
+    KeyGenerated {
+        kid: String,
+        alg: String,
+        activate_at: i64,
+    },
+    KeyRotated {
+        kid: String,
+        alg: String,
+        activate_at: i64,
+        retiring: Vec<String>,
+    },
+    KeyRetired {
+        kid: String,
+        unpublish_at: i64,
+    },
+    KeyRevoked {
+        kid: String,
+        replacement: Option<String>,
+    },
+    ClientCreated {
+        client_id: String,
+    },
+    ClientUpdated {
+        client_id: String,
+    },
+    ClientRemoved {
+        client_id: String,
+    },
+    ClientSecretRotated {
+        client_id: String,
+    },
+    UserCreated {
+        user_id: String,
+    },
+    UserPasswordChanged {
+        user_id: String,
+    },
+    UserDisabled {
+        user_id: String,
+    },
+    UserRemoved {
+        user_id: String,
+    },
+    AdminAccessDenied {
+        reason: String,
+        route: String,
+    },
+    /// A used authorization code was presented again: its grant is revoked.
+    AuthorizationCodeReplayed {
+        client_id: String,
+        grant_id: String,
+    },
+    /// A spent refresh token was presented again outside any grace window:
+    /// its whole family (grant) is revoked.
+    RefreshTokenReused {
+        client_id: String,
+        grant_id: String,
+    },
 }
 
 impl SecurityEvent {
@@ -40,6 +85,8 @@ impl SecurityEvent {
             SecurityEvent::UserDisabled { .. } => "user.disabled",
             SecurityEvent::UserRemoved { .. } => "user.removed",
             SecurityEvent::AdminAccessDenied { .. } => "admin.access_denied",
+            SecurityEvent::AuthorizationCodeReplayed { .. } => "token.code_replayed",
+            SecurityEvent::RefreshTokenReused { .. } => "token.refresh_reused",
         }
     }
 }

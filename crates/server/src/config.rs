@@ -93,6 +93,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub http: HttpFile,
     #[serde(default)]
+    pub sessions: SessionsFile,
+    #[serde(default)]
     pub admin: AdminFile,
     #[serde(default)]
     pub sweep: SweepFile,
@@ -134,6 +136,12 @@ pub struct TokensFile {
 #[serde(deny_unknown_fields)]
 pub struct HttpFile {
     pub request_timeout: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionsFile {
+    pub lifetime: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -239,6 +247,8 @@ pub struct Config {
     pub keys: KeysConfig,
     pub tokens: TokensConfig,
     pub request_timeout: Duration,
+    /// How long a browser session (a login) lasts.
+    pub session_ttl: Duration,
     pub admin_key: Option<Secret>,
     pub admin_scope: String,
     pub sweep_interval: Duration,
@@ -526,6 +536,11 @@ impl Config {
                 "http.request_timeout",
                 file.http.request_timeout.as_ref(),
                 Duration::from_secs(30),
+            )?,
+            session_ttl: duration(
+                "sessions.lifetime",
+                file.sessions.lifetime.as_ref(),
+                Duration::from_secs(24 * 3600),
             )?,
             admin_key,
             admin_scope: file.admin.scope.unwrap_or_else(|| DEFAULT_ADMIN_SCOPE.to_string()),

@@ -6,25 +6,32 @@
 
 pub mod access_tokens;
 pub mod admin_auth;
+pub mod authorization;
 pub mod bootstrap;
+pub mod client_auth;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod forms;
+pub mod grants;
 pub mod issuer;
 pub mod keyring;
 pub mod master_key;
 pub mod metrics;
 pub mod middleware;
+pub mod pages;
 pub mod routes;
+pub mod session;
 pub mod state;
 mod tasks;
+pub mod tokens;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{get, post};
 use latchkey_domain::EventSink;
 use latchkey_store::{Store, StoreOptions};
 use tokio::net::TcpListener;
@@ -38,7 +45,7 @@ pub use state::AppState;
 use crate::error::ApiError;
 use crate::issuer::Issuer;
 use crate::keyring::{KeyError, KeyManager, KeyRing};
-use crate::routes::{admin, discovery, error_reference, health, jwks};
+use crate::routes::{admin, authorize, discovery, error_reference, health, jwks, login, token, userinfo};
 
 /// Form and JSON bodies above this are refused with 413 before parsing.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -102,7 +109,20 @@ impl Server {
         {
             let manager = KeyManager { store: &store, master: &master, events: events.as_ref() };
             manager.verify_master_key().await?;
-            manager.ensure(&config.keys.algorithms).await?;
+            // Every algorithm a client signs ID tokens with needs a key.
+            let mut algs = config.keys.algorithms.clone();
+            for client in store
+                .list_clients()
+                .await?
+                .iter()
+                .map(|c| c.id_token_alg)
+                .chain(config.clients.iter().map(|c| c.id_token_alg))
+            {
+                if !algs.contains(&client) {
+                    algs.push(client);
+                }
+            }
+            manager.ensure(&algs).await?;
             keys.reload(&manager).await?;
         }
         bootstrap::apply_static_config(&store, &config, events.as_ref()).await?;
@@ -123,6 +143,8 @@ impl Server {
         let issuer = Issuer::new(&config.issuer.clone().unwrap_or_else(|| format!("http://{local}")));
         let admin_key_digest = config.admin_key.as_ref().map(|k| latchkey_crypto::digest::secret_digest(k.expose()));
         let resources = store.list_resources().await?;
+        let dummy_password_hash = latchkey_crypto::password::dummy_hash()
+            .map_err(|e| StartError::Serve(format!("password hashing unavailable: {e}")))?;
         let state = AppState::new(state::Inner {
             config,
             issuer,
@@ -133,6 +155,7 @@ impl Server {
             admin_key_digest,
             master,
             resources,
+            dummy_password_hash,
         });
         Ok(Server { state, listener, metrics_listener, dev_sandbox })
     }
@@ -212,6 +235,10 @@ pub fn app(state: AppState) -> Router {
         .route(&issuer.well_known_appended("openid-configuration"), get(discovery::get))
         .route(&issuer.well_known_inserted("oauth-authorization-server"), get(discovery::get))
         .route(&format!("{p}/jwks"), get(jwks::get))
+        .route(&format!("{p}/authorize"), get(authorize::handle).post(authorize::handle))
+        .route(&format!("{p}/login"), get(login::show).post(login::submit))
+        .route(&format!("{p}/token"), post(token::handle).layer(api_cors()))
+        .route(&format!("{p}/userinfo"), get(userinfo::handle).post(userinfo::handle).layer(api_cors()))
         .route(&format!("{p}/portal/errors"), get(error_reference::get))
         .route(&format!("{p}/admin/v1/keys"), get(admin::list_keys))
         .route("/healthz", get(health::healthz))
@@ -234,4 +261,16 @@ pub fn app(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::request_context))
         .with_state(state)
+}
+
+/// CORS for the endpoints browser-based clients call directly (token,
+/// userinfo). Any origin, no cookies: these endpoints authenticate by
+/// client credentials or bearer tokens, never by ambient credentials.
+fn api_cors() -> tower_http::cors::CorsLayer {
+    use axum::http::{Method, header};
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(3600))
 }

@@ -25,6 +25,9 @@ pub struct Inner {
     pub master: latchkey_crypto::MasterKey,
     /// API resources known at start (config, sandbox, admin-made).
     pub resources: Vec<latchkey_domain::ApiResource>,
+    /// Verified against when a username is unknown, so that a missing user
+    /// costs the same time as a wrong password.
+    pub dummy_password_hash: String,
 }
 
 impl AppState {

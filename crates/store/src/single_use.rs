@@ -176,18 +176,22 @@ impl Store {
     /// Marks the code used and returns (client id, grant id, binding) on
     /// first use. The used row is kept until it expires so that a replay is
     /// recognised as one.
+    /// A code presented by another client than its own is not consumed
+    /// (so a thief cannot burn it) and reads as unknown.
     pub async fn consume_authorization_code(
         &self,
         code_hash: &[u8],
+        client_id: &str,
         now: UnixTime,
     ) -> Result<ConsumeOutcome<(String, String, String)>> {
         let row = sqlx::query(
             "UPDATE authorization_codes SET used_at = $1 \
-             WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+             WHERE code_hash = $2 AND client_id = $3 AND used_at IS NULL AND expires_at > $1 \
              RETURNING client_id, grant_id, binding",
         )
         .bind(now.0)
         .bind(code_hash)
+        .bind(client_id)
         .fetch_optional(&self.pool)
         .await?;
         if let Some(r) = row {
@@ -197,12 +201,18 @@ impl Store {
                 r.try_get("binding")?,
             )));
         }
-        let row = sqlx::query("SELECT grant_id, used_at FROM authorization_codes WHERE code_hash = $1")
+        let row = sqlx::query("SELECT client_id, grant_id, used_at FROM authorization_codes WHERE code_hash = $1")
             .bind(code_hash)
             .fetch_optional(&self.pool)
             .await?;
         Ok(match row {
             None => ConsumeOutcome::Unknown,
+            Some(r)
+                if r.try_get::<Option<i64>, _>("used_at")?.is_none()
+                    && r.try_get::<String, _>("client_id")? != client_id =>
+            {
+                ConsumeOutcome::Unknown
+            }
             Some(r) => match r.try_get::<Option<i64>, _>("used_at")? {
                 Some(used_at) => ConsumeOutcome::Replayed {
                     grant_id: r.try_get("grant_id")?,
@@ -239,6 +249,20 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// The grant a refresh token belongs to, without spending it: so that
+    /// a request the grant refuses (wrong client, wider scope) does not burn
+    /// the token.
+    pub async fn refresh_token_grant(&self, token_hash: &[u8]) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT grant_id FROM refresh_tokens WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get("grant_id")?),
+            None => None,
+        })
     }
 
     /// Spends a refresh token; returns its grant on first use. A spent token

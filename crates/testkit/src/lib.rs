@@ -18,6 +18,8 @@ use latchkey_server::{AppState, Server};
 use latchkey_store::{Store, StoreOptions};
 use sqlx::Connection;
 
+pub mod browser;
+
 pub const PG_ENV: &str = "LATCHKEY_TEST_DATABASE_URL";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

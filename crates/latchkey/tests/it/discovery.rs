@@ -17,10 +17,22 @@ async fn metadata_and_jwks(backend: Backend) {
     let algs = oidc["id_token_signing_alg_values_supported"].as_array().unwrap();
     assert!(algs.contains(&"RS256".into()), "OIDC Core §15.1 requires RS256: {algs:?}");
     assert!(algs.contains(&"ES256".into()));
-    // Nothing advertised that is not implemented yet.
-    assert!(oidc.get("authorization_endpoint").is_none());
-    assert!(oidc.get("token_endpoint").is_none());
-    assert_eq!(oidc["response_types_supported"], serde_json::json!([]));
+    // Exactly what is implemented.
+    assert_eq!(oidc["authorization_endpoint"], format!("{issuer}/authorize"));
+    assert_eq!(oidc["token_endpoint"], format!("{issuer}/token"));
+    assert_eq!(oidc["userinfo_endpoint"], format!("{issuer}/userinfo"));
+    assert_eq!(oidc["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(oidc["response_modes_supported"], serde_json::json!(["query", "form_post"]));
+    assert_eq!(oidc["grant_types_supported"], serde_json::json!(["authorization_code", "refresh_token"]));
+    assert_eq!(oidc["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert_eq!(oidc["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(
+        oidc["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+    );
+    for absent in ["introspection_endpoint", "revocation_endpoint", "end_session_endpoint", "registration_endpoint"] {
+        assert!(oidc.get(absent).is_none(), "{absent} is not implemented yet");
+    }
 
     // Browser-based clients fetch metadata and keys cross-origin.
     for path in ["/.well-known/openid-configuration", "/jwks"] {

@@ -11,6 +11,7 @@ mod discovery;
 mod http_edge;
 mod keys;
 mod serve;
+mod sign_in;
 mod static_config;
 mod store;
 

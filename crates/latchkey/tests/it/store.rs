@@ -138,7 +138,7 @@ async fn codes_are_single_use_under_concurrency(backend: Backend) {
         let attempts = (0..8).map(|_| {
             let store = store.clone();
             let hash = hash.clone();
-            tokio::spawn(async move { store.consume_authorization_code(&hash, UnixTime::now()).await.unwrap() })
+            tokio::spawn(async move { store.consume_authorization_code(&hash, "web", UnixTime::now()).await.unwrap() })
         });
         let results = futures_join(attempts).await;
         let wins = results.iter().filter(|r| matches!(r, ConsumeOutcome::Consumed(_))).count();
@@ -155,8 +155,8 @@ async fn codes_are_single_use_under_concurrency(backend: Backend) {
     }
     let expired = latchkey_crypto::digest::sha256(b"old");
     store.insert_authorization_code(&expired, "web", "g1", "{}", UnixTime(1), UnixTime(2)).await.unwrap();
-    assert_eq!(store.consume_authorization_code(&expired, now).await.unwrap(), ConsumeOutcome::Expired);
-    assert_eq!(store.consume_authorization_code(b"nope", now).await.unwrap(), ConsumeOutcome::Unknown);
+    assert_eq!(store.consume_authorization_code(&expired, "web", now).await.unwrap(), ConsumeOutcome::Expired);
+    assert_eq!(store.consume_authorization_code(b"nope", "web", now).await.unwrap(), ConsumeOutcome::Unknown);
 }
 both_backends!(codes_are_single_use_under_concurrency);
 

@@ -1,8 +1,6 @@
 //! Authorization server metadata: OIDC Discovery 1.0 and RFC 8414. The
 //! document advertises exactly what this build implements, computed from the
 //! live configuration; a later feature adds its fields when it lands.
-//! Until the authorization and token endpoints exist, `response_types_supported`
-//! and `grant_types_supported` are empty arrays rather than a promise.
 
 use axum::Json;
 use axum::extract::State;
@@ -16,12 +14,26 @@ use crate::state::AppState;
 #[derive(Debug, Serialize)]
 pub struct ProviderMetadata {
     pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub userinfo_endpoint: String,
     pub jwks_uri: String,
-    pub response_types_supported: Vec<String>,
-    pub grant_types_supported: Vec<String>,
-    pub subject_types_supported: Vec<String>,
+    pub response_types_supported: Vec<&'static str>,
+    pub response_modes_supported: Vec<&'static str>,
+    pub grant_types_supported: Vec<&'static str>,
+    pub subject_types_supported: Vec<&'static str>,
     pub id_token_signing_alg_values_supported: Vec<String>,
+    pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub code_challenge_methods_supported: Vec<&'static str>,
     pub scopes_supported: Vec<String>,
+    pub claims_supported: Vec<&'static str>,
+    pub prompt_values_supported: Vec<&'static str>,
+    pub acr_values_supported: Vec<&'static str>,
+    /// RFC 9207: every authorization response carries `iss`.
+    pub authorization_response_iss_parameter_supported: bool,
+    pub request_parameter_supported: bool,
+    pub request_uri_parameter_supported: bool,
+    pub claims_parameter_supported: bool,
     pub service_documentation: String,
 }
 
@@ -37,12 +49,43 @@ pub fn metadata(state: &AppState) -> ProviderMetadata {
     let algs = state.keys.snapshot().signing_algs(UnixTime::now());
     ProviderMetadata {
         issuer: state.issuer.as_str().to_string(),
+        authorization_endpoint: state.issuer.endpoint("/authorize"),
+        token_endpoint: state.issuer.endpoint("/token"),
+        userinfo_endpoint: state.issuer.endpoint("/userinfo"),
         jwks_uri: state.issuer.endpoint("/jwks"),
-        response_types_supported: vec![],
-        grant_types_supported: vec![],
-        subject_types_supported: vec!["public".into()],
+        response_types_supported: vec!["code"],
+        response_modes_supported: vec!["query", "form_post"],
+        grant_types_supported: vec!["authorization_code", "refresh_token"],
+        subject_types_supported: vec!["public"],
         id_token_signing_alg_values_supported: algs.iter().map(|a| a.to_string()).collect(),
+        token_endpoint_auth_methods_supported: vec!["client_secret_basic", "client_secret_post", "none"],
+        code_challenge_methods_supported: vec!["S256"],
         scopes_supported: scopes,
+        claims_supported: vec![
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "acr",
+            "amr",
+            "sid",
+            "at_hash",
+            "azp",
+            "name",
+            "preferred_username",
+            "updated_at",
+            "email",
+            "email_verified",
+        ],
+        prompt_values_supported: vec!["none", "login", "consent", "select_account"],
+        acr_values_supported: vec![latchkey_domain::id_token::ACR_PASSWORD],
+        authorization_response_iss_parameter_supported: true,
+        request_parameter_supported: false,
+        request_uri_parameter_supported: false,
+        claims_parameter_supported: false,
         service_documentation: state.issuer.endpoint("/portal/errors"),
     }
 }

@@ -2,8 +2,12 @@
 //! the domain or store, map the result.
 
 pub mod admin;
+pub mod authorize;
 pub mod discovery;
 pub mod error_reference;
 pub mod health;
 pub mod jwks;
+pub mod login;
 pub mod metrics;
+pub mod token;
+pub mod userinfo;

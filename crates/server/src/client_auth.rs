@@ -1,0 +1,126 @@
+//! Client authentication at the token endpoint (RFC 6749 §2.3, OIDC Core
+//! §9): `client_secret_basic`, `client_secret_post`, and `none` for public
+//! clients. Exactly one method per request; the method must be the one the
+//! client is registered for. The machine-to-machine issue adds
+//! `private_key_jwt` here.
+
+use axum::http::{HeaderMap, StatusCode, header};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use latchkey_domain::client::{AuthMethod, ClientKind};
+use latchkey_domain::params::Params;
+use latchkey_domain::{Client, ErrorCode};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// RFC 6749 §5.2: a failed client authentication is 401 with a challenge.
+fn invalid_client(state: &AppState, description: &str, reason: impl Into<String>) -> ApiError {
+    let mut e = ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::InvalidClient, description).with_reason(reason);
+    e.www_authenticate = Some(format!("Basic realm=\"{}\"", state.issuer.as_str()));
+    e
+}
+
+enum Presented {
+    Basic { id: String, secret: String },
+    Post { id: String, secret: String },
+    None { id: String },
+}
+
+/// RFC 6749 §2.3.1: id and secret are form-urlencoded before joining.
+fn parse_basic(value: &str) -> Option<(String, String)> {
+    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
+    let decoded = STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    let unescape = |s: &str| -> Option<String> {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned())
+    };
+    Some((unescape(id)?, unescape(secret)?))
+}
+
+fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, ApiError> {
+    let repeated = |e: latchkey_domain::params::RepeatedParam| ApiError::bad_request(e.to_string());
+    let body_id = params.single("client_id").map_err(repeated)?;
+    let body_secret = params.single("client_secret").map_err(repeated)?;
+    if params.single("client_assertion").map_err(repeated)?.is_some() {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::InvalidClient,
+            "client assertions (private_key_jwt) are not supported yet",
+        ));
+    }
+    match headers.get(header::AUTHORIZATION) {
+        Some(value) => {
+            let (id, secret) =
+                value.to_str().ok().and_then(parse_basic).ok_or_else(|| {
+                    ApiError::bad_request("the Authorization header is not valid HTTP Basic credentials")
+                })?;
+            if body_secret.is_some() {
+                return Err(ApiError::bad_request(
+                    "use one client authentication method: Basic header or client_secret, not both",
+                ));
+            }
+            if body_id.is_some_and(|b| b != id) {
+                return Err(ApiError::bad_request("client_id in the body differs from the Basic credentials"));
+            }
+            Ok(Presented::Basic { id, secret })
+        }
+        None => match (body_id, body_secret) {
+            (Some(id), Some(secret)) => Ok(Presented::Post { id: id.into(), secret: secret.into() }),
+            (Some(id), None) => Ok(Presented::None { id: id.into() }),
+            (None, _) => {
+                Err(ApiError::bad_request("client authentication is missing: send client_id (and credentials)"))
+            }
+        },
+    }
+}
+
+/// The authenticated client, or the RFC's error.
+pub async fn authenticate(state: &AppState, headers: &HeaderMap, params: &Params) -> Result<Client, ApiError> {
+    let presented = presented(headers, params)?;
+    let (id, secret, method) = match &presented {
+        Presented::Basic { id, secret } => (id, Some(secret), AuthMethod::ClientSecretBasic),
+        Presented::Post { id, secret } => (id, Some(secret), AuthMethod::ClientSecretPost),
+        Presented::None { id } => (id, None, AuthMethod::None),
+    };
+    let Some(client) = state.store.get_client(id).await? else {
+        // Same work as a known client, so timing does not reveal ids.
+        if let Some(s) = secret {
+            let _ = latchkey_crypto::digest::verify_secret(s, &[0u8; 32]);
+        }
+        return Err(invalid_client(state, "client authentication failed", format!("unknown client {id:?}")));
+    };
+    if client.auth_method != method {
+        let (description, reason) = match (client.kind, method) {
+            (ClientKind::Confidential, AuthMethod::None) => {
+                ("this client must authenticate", format!("client {id} sent no credentials"))
+            }
+            _ => (
+                "client authentication failed: wrong authentication method for this client",
+                format!("client {id} is registered for {} but used {}", client.auth_method, method),
+            ),
+        };
+        return Err(invalid_client(state, description, reason));
+    }
+    if let Some(secret) = secret {
+        let ok = client.secret_hash.as_deref().is_some_and(|h| latchkey_crypto::digest::verify_secret(secret, h));
+        if !ok {
+            return Err(invalid_client(state, "client authentication failed", format!("wrong secret for client {id}")));
+        }
+    }
+    Ok(client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let v = format!("Basic {}", STANDARD.encode("my%3Aclient:p%40ss+word%25"));
+        assert_eq!(parse_basic(&v), Some(("my:client".into(), "p@ss word%".into())));
+        assert_eq!(parse_basic("Bearer x"), None);
+        assert_eq!(parse_basic(&format!("Basic {}", STANDARD.encode("nocolon"))), None);
+    }
+}

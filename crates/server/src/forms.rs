@@ -1,0 +1,33 @@
+//! Reading parameters from query strings and form bodies into the domain's
+//! [`Params`], refusing what the RFCs refuse.
+
+use axum::http::{HeaderMap, header};
+use latchkey_domain::params::Params;
+
+use crate::error::ApiError;
+
+pub fn parse_urlencoded(bytes: &[u8]) -> Params {
+    Params::new(url::form_urlencoded::parse(bytes).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+}
+
+/// A form body must be declared as one (RFC 6749 §4.1.3, OIDC Core §3.1.2.1).
+pub fn require_form(headers: &HeaderMap) -> Result<(), ApiError> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+    if is_form { Ok(()) } else { Err(ApiError::bad_request("the body must be application/x-www-form-urlencoded")) }
+}
+
+/// Cookie values by name, from the `Cookie` header(s).
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}

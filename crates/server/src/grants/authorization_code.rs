@@ -1,0 +1,154 @@
+//! `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.5, OIDC
+//! Core §3.1.3). The code is consumed by one atomic statement; a replay
+//! revokes everything the first redemption issued (RFC 6749 §4.1.2,
+//! RFC 9700 §4.2.4).
+
+use latchkey_crypto::digest;
+use latchkey_domain::client::GrantType;
+use latchkey_domain::params::Params;
+use latchkey_domain::{Client, ScopeSet, SecurityEvent, UnixTime, pkce};
+use latchkey_store::{ConsumeOutcome, NewRefreshToken};
+
+use super::{invalid_grant, require_grant_type};
+use crate::authorization::CodeBinding;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::tokens::{self, AuthContext, TokenResponse};
+
+pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Result<TokenResponse, ApiError> {
+    require_grant_type(client, GrantType::AuthorizationCode)?;
+    let get = |name: &str| params.single(name).ok().flatten();
+    let code = get("code").ok_or_else(|| ApiError::bad_request("code is missing"))?;
+    let verifier = get("code_verifier");
+    if let Some(v) = verifier
+        && !pkce::is_valid_verifier(v)
+    {
+        return Err(ApiError::bad_request(
+            "code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~] (RFC 7636 §4.1)",
+        ));
+    }
+
+    let now = UnixTime::now();
+    let code_hash = digest::secret_digest(code);
+    let (grant_id, binding) = match state.store.consume_authorization_code(&code_hash, &client.id, now).await? {
+        ConsumeOutcome::Consumed((_, grant_id, binding)) => (grant_id, binding),
+        ConsumeOutcome::Replayed { grant_id, .. } => {
+            // A second redemption means the code leaked: revoke the grant
+            // and the tokens its first redemption issued.
+            state.store.revoke_grant(&grant_id, now).await?;
+            state.events.emit(SecurityEvent::AuthorizationCodeReplayed {
+                client_id: client.id.clone(),
+                grant_id: grant_id.clone(),
+            });
+            return Err(invalid_grant(
+                "the authorization code was already used; the tokens issued for it are revoked",
+                format!("code replay on grant {grant_id}"),
+            ));
+        }
+        ConsumeOutcome::Expired => return Err(invalid_grant("the authorization code has expired", "expired code")),
+        ConsumeOutcome::Unknown => {
+            return Err(invalid_grant(
+                "the authorization code is invalid or was issued to another client",
+                "unknown code",
+            ));
+        }
+    };
+    let binding: CodeBinding = serde_json::from_str(&binding).map_err(ApiError::internal)?;
+
+    // RFC 6749 §4.1.3: the same redirect_uri as in the authorization request.
+    match get("redirect_uri") {
+        Some(uri) if uri != binding.redirect_uri => {
+            return Err(invalid_grant(
+                "redirect_uri does not match the authorization request",
+                "redirect_uri mismatch",
+            ));
+        }
+        None if binding.redirect_uri_sent => {
+            return Err(invalid_grant(
+                "redirect_uri is required: the authorization request had one",
+                "redirect_uri missing",
+            ));
+        }
+        _ => {}
+    }
+    // RFC 7636 §4.6, RFC 9700 §4.8.2.
+    match (&binding.code_challenge, verifier) {
+        (Some(challenge), Some(v)) => {
+            if !digest::secrets_equal(&digest::pkce_s256(v), challenge) {
+                return Err(invalid_grant("code_verifier does not match the code_challenge", "PKCE mismatch"));
+            }
+        }
+        (Some(_), None) => {
+            return Err(invalid_grant(
+                "code_verifier is required: the code was issued with a code_challenge",
+                "no verifier",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(invalid_grant(
+                "code_verifier was sent but the code was issued without a code_challenge",
+                "PKCE downgrade attempt",
+            ));
+        }
+        (None, None) => {}
+    }
+
+    let grant = state.store.get_grant(&grant_id).await?.filter(|g| g.is_active(now));
+    let Some(grant) = grant else { return Err(invalid_grant("the authorization was revoked", "grant inactive")) };
+    let user = state.store.get_user(&binding.user_id).await?.filter(|u| !u.disabled);
+    let Some(user) = user else {
+        return Err(invalid_grant("the authorization is no longer valid", "user missing or disabled"));
+    };
+    let session_active = state.store.get_session(&binding.session_id).await?.is_some_and(|s| s.is_active(now));
+    if !session_active {
+        return Err(invalid_grant("the sign-in session behind this code has ended", "session ended"));
+    }
+
+    let scopes = ScopeSet::parse(&binding.scopes).map_err(ApiError::internal)?;
+    let ctx = AuthContext {
+        subject: user.id.clone(),
+        session_id: Some(binding.session_id.clone()),
+        auth_time: grant.auth_time,
+        acr: grant.acr.clone(),
+        amr: grant.amr.clone(),
+    };
+    let access = tokens::mint_access_token(state, client, &ctx, &scopes)?;
+    state.store.record_code_access_token(&code_hash, &access.jti, access.expires_at).await?;
+
+    let refresh_token = if issues_refresh_token(client, &scopes) {
+        let (token, hash) = tokens::new_refresh_token();
+        state
+            .store
+            .insert_refresh_token(&NewRefreshToken {
+                token_hash: hash,
+                grant_id: grant.id.clone(),
+                created_at: now,
+                expires_at: now.plus(state.config.tokens.refresh_token_idle_ttl).min(grant.expires_at),
+                access_jti: Some(access.jti.clone()),
+                access_expires_at: Some(access.expires_at),
+            })
+            .await?;
+        Some(token)
+    } else {
+        None
+    };
+    let id_token = if scopes.contains("openid") {
+        Some(tokens::mint_id_token(state, client, &ctx, binding.nonce.as_deref(), &access.token)?)
+    } else {
+        None
+    };
+    Ok(TokenResponse {
+        access_token: access.token,
+        token_type: tokens::TOKEN_TYPE,
+        expires_in: access.expires_in,
+        scope: Some(scopes.to_string()),
+        refresh_token,
+        id_token,
+    })
+}
+
+/// Refresh tokens go to clients registered for the refresh grant that asked
+/// for `offline_access` (OIDC Core §11).
+pub fn issues_refresh_token(client: &Client, scopes: &ScopeSet) -> bool {
+    client.grant_types.contains(&GrantType::RefreshToken) && scopes.contains("offline_access")
+}

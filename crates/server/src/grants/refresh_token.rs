@@ -1,0 +1,154 @@
+//! `grant_type=refresh_token` (RFC 6749 §6, OIDC Core §12, RFC 9700
+//! §4.14). Every use rotates the token. A spent token presented again is
+//! treated as theft: the whole family (grant) is revoked. So when a client
+//! races two refreshes, exactly one rotation succeeds and the loser's
+//! attempt revokes the family; clients that cannot serialise refreshes may
+//! opt into a grace window (`refresh_token_reuse_grace`), in which a repeat
+//! by the same client gets a fresh successor and the earlier successor is
+//! revoked instead.
+
+use latchkey_crypto::digest;
+use latchkey_domain::client::GrantType;
+use latchkey_domain::params::Params;
+use latchkey_domain::{Client, ErrorCode, ScopeSet, SecurityEvent, UnixTime};
+use latchkey_store::{ConsumeOutcome, Grant, NewRefreshToken, StoreError};
+
+use super::{invalid_grant, require_grant_type};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::tokens::{self, AuthContext, TokenResponse};
+
+pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Result<TokenResponse, ApiError> {
+    require_grant_type(client, GrantType::RefreshToken)?;
+    let get = |name: &str| params.single(name).ok().flatten();
+    let presented = get("refresh_token").ok_or_else(|| ApiError::bad_request("refresh_token is missing"))?;
+    let requested_scope = get("scope");
+    let now = UnixTime::now();
+    let hash = digest::secret_digest(presented);
+
+    // Checks that need no spending come first, so that a refused request
+    // (another client, a wider scope) does not burn the token.
+    if let Some(grant_id) = state.store.refresh_token_grant(&hash).await? {
+        let grant = load_grant(state, client, &grant_id, now).await?;
+        requested_scopes(&grant, requested_scope)?;
+    }
+
+    match state.store.consume_refresh_token(&hash, now).await? {
+        ConsumeOutcome::Consumed(grant_id) => {
+            let grant = load_grant(state, client, &grant_id, now).await?;
+            let (response, successor) = mint(state, client, &grant, requested_scope, now).await?;
+            state.store.insert_refresh_successor(&hash, &successor).await?;
+            state.store.touch_grant(&grant.id, now).await?;
+            Ok(response)
+        }
+        ConsumeOutcome::Replayed { grant_id, used_at, successor } => {
+            let grace = client.refresh_token_grace;
+            let within_grace = grace > 0 && now.0.saturating_sub(used_at.0) <= i64::try_from(grace).unwrap_or(i64::MAX);
+            if let (true, Some(old_successor)) = (within_grace, successor) {
+                let grant = load_grant(state, client, &grant_id, now).await?;
+                let (response, fresh) = mint(state, client, &grant, requested_scope, now).await?;
+                match state.store.replace_refresh_successor(&hash, &old_successor, &fresh, now).await {
+                    Ok(()) => return Ok(response),
+                    // The successor was used meanwhile: this is reuse after all.
+                    Err(StoreError::NotFound) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            state.store.revoke_grant(&grant_id, now).await?;
+            state
+                .events
+                .emit(SecurityEvent::RefreshTokenReused { client_id: client.id.clone(), grant_id: grant_id.clone() });
+            Err(invalid_grant(
+                "the refresh token was already used; its grant has been revoked",
+                format!("refresh token reuse on grant {grant_id}"),
+            ))
+        }
+        ConsumeOutcome::Expired => Err(invalid_grant("the refresh token has expired", "expired refresh token")),
+        ConsumeOutcome::Unknown => {
+            Err(invalid_grant("the refresh token is invalid or revoked", "unknown refresh token"))
+        }
+    }
+}
+
+async fn load_grant(state: &AppState, client: &Client, grant_id: &str, now: UnixTime) -> Result<Grant, ApiError> {
+    let grant = state.store.get_grant(grant_id).await?;
+    let Some(grant) = grant.filter(|g| g.is_active(now)) else {
+        return Err(invalid_grant("the refresh token is invalid or revoked", "grant inactive"));
+    };
+    if grant.client_id != client.id {
+        // Another client holds this client's token: it leaked.
+        state.store.revoke_grant(grant_id, now).await?;
+        return Err(invalid_grant(
+            "the refresh token was issued to another client",
+            format!("client {} used a token of {}", client.id, grant.client_id),
+        ));
+    }
+    Ok(grant)
+}
+
+/// New access token (and ID token) plus the successor refresh token, with
+/// the original authentication context (OIDC Core §12.2: refreshing never
+/// makes a login look fresher).
+async fn mint(
+    state: &AppState,
+    client: &Client,
+    grant: &Grant,
+    requested_scope: Option<&str>,
+    now: UnixTime,
+) -> Result<(TokenResponse, NewRefreshToken), ApiError> {
+    let scopes = requested_scopes(grant, requested_scope)?;
+    let user_id = grant.user_id.clone().ok_or_else(|| ApiError::internal("refresh grant without a user"))?;
+    let user = state.store.get_user(&user_id).await?.filter(|u| !u.disabled);
+    if user.is_none() {
+        return Err(invalid_grant("the authorization is no longer valid", "user missing or disabled"));
+    }
+    // An offline grant outlives its session: carry `sid` only while the
+    // session is alive, so the new tokens are not tied to an ended one.
+    let session_id = match &grant.session_id {
+        Some(sid) if state.store.get_session(sid).await?.is_some_and(|s| s.is_active(now)) => Some(sid.clone()),
+        _ => None,
+    };
+    let ctx = AuthContext {
+        subject: user_id,
+        session_id,
+        auth_time: grant.auth_time,
+        acr: grant.acr.clone(),
+        amr: grant.amr.clone(),
+    };
+    let access = tokens::mint_access_token(state, client, &ctx, &scopes)?;
+    let id_token = if scopes.contains("openid") {
+        Some(tokens::mint_id_token(state, client, &ctx, None, &access.token)?)
+    } else {
+        None
+    };
+    let (token, hash) = tokens::new_refresh_token();
+    let successor = NewRefreshToken {
+        token_hash: hash,
+        grant_id: grant.id.clone(),
+        created_at: now,
+        expires_at: now.plus(state.config.tokens.refresh_token_idle_ttl).min(grant.expires_at),
+        access_jti: Some(access.jti.clone()),
+        access_expires_at: Some(access.expires_at),
+    };
+    let response = TokenResponse {
+        access_token: access.token,
+        token_type: tokens::TOKEN_TYPE,
+        expires_in: access.expires_in,
+        scope: Some(scopes.to_string()),
+        refresh_token: Some(token),
+        id_token,
+    };
+    Ok((response, successor))
+}
+
+/// RFC 6749 §6: a requested scope must be within the original grant.
+fn requested_scopes(grant: &Grant, requested: Option<&str>) -> Result<ScopeSet, ApiError> {
+    let granted = ScopeSet::parse(&grant.scopes).map_err(ApiError::internal)?;
+    let Some(s) = requested else { return Ok(granted) };
+    let invalid_scope = |d: String| ApiError::new(axum::http::StatusCode::BAD_REQUEST, ErrorCode::InvalidScope, d);
+    let asked = ScopeSet::parse(s).map_err(|e| invalid_scope(e.to_string()))?;
+    if !asked.is_subset(&granted) {
+        return Err(invalid_scope("the requested scope exceeds what was originally granted".into()));
+    }
+    Ok(asked)
+}

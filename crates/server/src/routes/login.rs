@@ -1,0 +1,119 @@
+//! The minimal login step: a username/password form that continues a
+//! parked authorization request. It is a seam: the login-experience issue
+//! replaces the page (consent, MFA, throttling) without touching the
+//! protocol code, which only needs "a session for this user".
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use latchkey_crypto::{digest, password, random};
+use latchkey_domain::authorize::AuthorizationRequest;
+use latchkey_domain::id_token::ACR_PASSWORD;
+use latchkey_domain::{UnixTime, User};
+
+use crate::authorization::issue_code;
+use crate::error::ApiError;
+use crate::forms::{cookie, parse_urlencoded};
+use crate::middleware::PAGE_CSP;
+use crate::pages::{error_page, escape, page};
+use crate::session::{self, CSRF_COOKIE};
+use crate::state::AppState;
+
+#[derive(serde::Deserialize)]
+pub struct TxQuery {
+    tx: Option<String>,
+}
+
+const EXPIRED: &str =
+    "This sign-in request has expired or was already used. Go back to the application and start again.";
+
+async fn parked(state: &AppState, tx: &str) -> Result<Option<AuthorizationRequest>, ApiError> {
+    let Some(json) = state.store.get_auth_request(tx, UnixTime::now()).await? else { return Ok(None) };
+    Ok(serde_json::from_str(&json).ok())
+}
+
+fn form(tx: &str, csrf: &str, username: &str, error: Option<&str>) -> String {
+    let error = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
+    format!(
+        "<h1>Sign in</h1>{error}<form method=\"post\" action=\"login\">\
+         <input type=\"hidden\" name=\"tx\" value=\"{}\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <label for=\"username\">Username</label>\
+         <input id=\"username\" name=\"username\" autocomplete=\"username\" required value=\"{}\" autofocus>\
+         <label for=\"password\">Password</label>\
+         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
+         <button type=\"submit\">Sign in</button></form>",
+        escape(tx),
+        escape(csrf),
+        escape(username)
+    )
+}
+
+fn login_page(state: &AppState, status: StatusCode, tx: &str, username: &str, error: Option<&str>) -> Response {
+    let csrf = random::token(24);
+    let mut response = page(status, "Sign in", &form(tx, &csrf, username, error), PAGE_CSP);
+    if let Some(c) = session::csrf_cookie(state, &csrf) {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    response
+}
+
+pub async fn show(State(state): State<AppState>, Query(q): Query<TxQuery>) -> Result<Response, ApiError> {
+    let tx = q.tx.unwrap_or_default();
+    let Some(req) = parked(&state, &tx).await? else {
+        return Ok(error_page(StatusCode::BAD_REQUEST, EXPIRED));
+    };
+    Ok(login_page(&state, StatusCode::OK, &tx, req.login_hint.as_deref().unwrap_or(""), None))
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    if crate::forms::require_form(&headers).is_err() {
+        return Ok(error_page(StatusCode::BAD_REQUEST, "The form could not be read."));
+    }
+    let params = parse_urlencoded(&body);
+    let get = |name: &str| params.single(name).ok().flatten().unwrap_or("").to_string();
+    let (tx, csrf, username, pass) = (get("tx"), get("csrf"), get("username"), get("password"));
+
+    // Double-submit CSRF check: the form's value must equal the cookie's.
+    let cookie_csrf = cookie(&headers, CSRF_COOKIE).unwrap_or_default();
+    if csrf.is_empty() || !digest::secrets_equal(&csrf, &cookie_csrf) {
+        return Ok(error_page(StatusCode::FORBIDDEN, "The sign-in form expired. Go back and try again."));
+    }
+    let Some(req) = parked(&state, &tx).await? else {
+        return Ok(error_page(StatusCode::BAD_REQUEST, EXPIRED));
+    };
+    let Some(user) = check_password(&state, &username, &pass).await? else {
+        // One message for unknown user, wrong password and disabled account.
+        return Ok(login_page(&state, StatusCode::OK, &tx, &username, Some("Wrong username or password.")));
+    };
+    // Only the first submit completes the request.
+    if !state.store.take_auth_request(&tx).await? {
+        return Ok(error_page(StatusCode::BAD_REQUEST, EXPIRED));
+    }
+    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let (session, secret) =
+        session::start(&state, &user, ACR_PASSWORD, &["pwd"], user_agent, Some(peer.ip().to_string())).await?;
+    let mut response = issue_code(&state, &req, &session, &user).await?;
+    if let Some(c) = session::session_cookie(&state, &secret, state.config.session_ttl) {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(response.into_response())
+}
+
+/// The user if the password is right and the account enabled. An unknown
+/// username costs the same Argon2 work as a wrong password.
+async fn check_password(state: &AppState, username: &str, pass: &str) -> Result<Option<User>, ApiError> {
+    let user = state.store.get_user_by_username(username).await?;
+    let hash = user.as_ref().and_then(|u| u.password_hash.clone()).unwrap_or_else(|| state.dummy_password_hash.clone());
+    let pass = pass.to_string();
+    let ok = tokio::task::spawn_blocking(move || password::verify(&pass, &hash)).await.map_err(ApiError::internal)?;
+    Ok(match user {
+        Some(u) if ok && !u.disabled && u.password_hash.is_some() => Some(u),
+        _ => None,
+    })
+}

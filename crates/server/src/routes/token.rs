@@ -1,0 +1,44 @@
+//! The token endpoint (RFC 6749 §3.2): form body only, no parameters in
+//! the query string (they end up in logs), then one handler per grant type.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use axum::response::{IntoResponse, Response};
+use latchkey_domain::ErrorCode;
+
+use crate::error::ApiError;
+use crate::forms::{parse_urlencoded, require_form};
+use crate::grants;
+use crate::state::AppState;
+
+pub async fn handle(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    if uri.query().is_some_and(|q| !q.is_empty()) {
+        return Err(ApiError::bad_request("send token request parameters in the form body, never in the query string"));
+    }
+    require_form(&headers)?;
+    let params = parse_urlencoded(&body);
+    if let Some(name) = params.first_repeated() {
+        return Err(ApiError::bad_request(format!("parameter {name} is repeated")));
+    }
+    let grant_type = params.single("grant_type").ok().flatten().map(str::to_string);
+    let client = crate::client_auth::authenticate(&state, &headers, &params).await?;
+    let response = match grant_type.as_deref() {
+        None => return Err(ApiError::bad_request("grant_type is missing")),
+        Some("authorization_code") => grants::authorization_code::handle(&state, &client, &params).await?,
+        Some("refresh_token") => grants::refresh_token::handle(&state, &client, &params).await?,
+        Some(other) => {
+            return Err(ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                ErrorCode::UnsupportedGrantType,
+                format!("grant_type {other:?} is not supported"),
+            ));
+        }
+    };
+    Ok(response.into_response())
+}

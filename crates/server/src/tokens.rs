@@ -1,0 +1,139 @@
+//! Token minting shared by every grant: RFC 9068 access tokens, OIDC ID
+//! tokens and opaque refresh tokens. Grants decide *what* to issue; this
+//! module decides *how*.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use latchkey_crypto::{digest, jws, random};
+use latchkey_domain::access_token::{AccessTokenClaims, Audience};
+use latchkey_domain::id_token::IdTokenClaims;
+use latchkey_domain::{Client, ScopeSet, SigningAlg, UnixTime};
+use serde::Serialize;
+
+use crate::access_tokens;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Access tokens are ES256 (fast to sign and verify, small).
+pub const ACCESS_TOKEN_ALG: SigningAlg = SigningAlg::ES256;
+
+/// Who and how: the authentication behind a token.
+#[derive(Debug, Clone)]
+pub struct AuthContext {
+    pub subject: String,
+    pub session_id: Option<String>,
+    pub auth_time: Option<UnixTime>,
+    pub acr: Option<String>,
+    pub amr: Vec<String>,
+}
+
+pub struct MintedAccessToken {
+    pub token: String,
+    pub jti: String,
+    pub expires_at: UnixTime,
+    pub expires_in: u64,
+}
+
+/// The default audience of an access token is the issuer itself: such a
+/// token is for Latchkey's own APIs (userinfo). Tokens for an API resource
+/// (RFC 8707 `resource`) arrive with the machine-to-machine issue.
+pub fn mint_access_token(
+    state: &AppState,
+    client: &Client,
+    ctx: &AuthContext,
+    scopes: &ScopeSet,
+) -> Result<MintedAccessToken, ApiError> {
+    let now = UnixTime::now();
+    let ttl = client.access_token_ttl.map(Duration::from_secs).unwrap_or(state.config.tokens.access_token_ttl);
+    let expires_at = now.plus(ttl);
+    let jti = random::id();
+    let claims = AccessTokenClaims {
+        iss: state.issuer.as_str().to_string(),
+        sub: ctx.subject.clone(),
+        aud: Audience::One(state.issuer.as_str().to_string()),
+        exp: expires_at.0,
+        iat: now.0,
+        nbf: None,
+        jti: jti.clone(),
+        client_id: client.id.clone(),
+        scope: Some(scopes.to_string()),
+        sid: ctx.session_id.clone(),
+        auth_time: ctx.auth_time.map(|t| t.0),
+        acr: ctx.acr.clone(),
+        amr: (!ctx.amr.is_empty()).then(|| ctx.amr.clone()),
+    };
+    let token = access_tokens::mint(state, ACCESS_TOKEN_ALG, &claims).map_err(ApiError::internal)?;
+    Ok(MintedAccessToken { token, jti, expires_at, expires_in: ttl.as_secs() })
+}
+
+/// An ID token (OIDC Core §2) in the client's algorithm, bound to the
+/// access token issued with it by `at_hash`.
+pub fn mint_id_token(
+    state: &AppState,
+    client: &Client,
+    ctx: &AuthContext,
+    nonce: Option<&str>,
+    access_token: &str,
+) -> Result<String, ApiError> {
+    let now = UnixTime::now();
+    let ttl = client.id_token_ttl.map(Duration::from_secs).unwrap_or(state.config.tokens.id_token_ttl);
+    let alg = client.id_token_alg;
+    let claims = IdTokenClaims {
+        iss: state.issuer.as_str().to_string(),
+        sub: ctx.subject.clone(),
+        aud: client.id.clone(),
+        exp: now.plus(ttl).0,
+        iat: now.0,
+        auth_time: ctx.auth_time.unwrap_or(now).0,
+        nonce: nonce.map(str::to_string),
+        acr: ctx.acr.clone(),
+        amr: ctx.amr.clone(),
+        sid: ctx.session_id.clone(),
+        at_hash: Some(digest::token_half_hash(alg, access_token)),
+        azp: client.id.clone(),
+    };
+    let keys = state.keys.snapshot();
+    let key = keys.signer(alg, now).ok_or_else(|| {
+        ApiError::internal(format!(
+            "no active {alg} signing key for client {}: run `latchkey key rotate --alg {alg} --prepublish 0s`",
+            client.id
+        ))
+    })?;
+    jws::sign(&key.signer, "JWT", &claims).map_err(ApiError::internal)
+}
+
+/// A new opaque refresh token (256 bits) and the digest we store.
+pub fn new_refresh_token() -> (String, Vec<u8>) {
+    let token = random::token(32);
+    let hash = digest::secret_digest(&token);
+    (token, hash)
+}
+
+/// RFC 6749 §5.1 success response.
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+impl IntoResponse for TokenResponse {
+    fn into_response(self) -> Response {
+        let mut response = Json(self).into_response();
+        // RFC 6749 §5.1: tokens are never cached.
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        response
+    }
+}
+
+pub const TOKEN_TYPE: &str = "Bearer";
