@@ -11,6 +11,7 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::params::Params;
 use crate::pkce;
 use crate::redirect_uri;
+use crate::resource::{ApiResource, check_target};
 use crate::scope::ScopeSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +46,9 @@ pub struct AuthorizationRequest {
     pub max_age: Option<u64>,
     pub acr_values: Vec<String>,
     pub login_hint: Option<String>,
+    /// RFC 8707 resource indicator: the audience of the access tokens.
+    #[serde(default)]
+    pub resource: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -77,7 +81,11 @@ pub fn client_id(params: &Params) -> Result<&str, AuthorizeError> {
 
 pub const MAX_STATE_LEN: usize = 2048;
 
-pub fn validate(params: &Params, client: &Client) -> Result<AuthorizationRequest, AuthorizeError> {
+pub fn validate(
+    params: &Params,
+    client: &Client,
+    resources: &[ApiResource],
+) -> Result<AuthorizationRequest, AuthorizeError> {
     // 1. The redirect URI: errors here are fatal.
     let presented =
         params.single("redirect_uri").map_err(|_| AuthorizeError::Fatal("The request repeats redirect_uri.".into()))?;
@@ -131,6 +139,9 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizationRequest
     let err = |code: ErrorCode, description: &str| fail(response_mode, &state, code, description.to_string());
 
     if let Some(name) = params.first_repeated() {
+        if name == "resource" {
+            return Err(err(ErrorCode::InvalidTarget, "one resource per request is supported"));
+        }
         // The state itself may be the repeated one: then it cannot be echoed.
         let state_for_error = if name == "state" { None } else { state.clone() };
         return Err(fail(
@@ -231,6 +242,10 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizationRequest
             v.parse::<u64>().map_err(|_| err(ErrorCode::InvalidRequest, "max_age must be a non-negative integer"))?,
         ),
     };
+    let resource = get("resource").map(str::to_string);
+    if let Some(r) = &resource {
+        check_target(r, client, resources).map_err(|d| err(ErrorCode::InvalidTarget, &d))?;
+    }
     let acr_values = get("acr_values")
         .map(|v| v.split(' ').filter(|s| !s.is_empty()).map(str::to_string).collect())
         .unwrap_or_default();
@@ -248,5 +263,6 @@ pub fn validate(params: &Params, client: &Client) -> Result<AuthorizationRequest
         max_age,
         acr_values,
         login_hint: get("login_hint").map(str::to_string),
+        resource,
     })
 }

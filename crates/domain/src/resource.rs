@@ -30,6 +30,24 @@ pub enum ResourceError {
     Scope(String, String),
 }
 
+/// RFC 8707 §2: a resource indicator is an absolute URI without a fragment.
+pub fn is_valid_indicator(s: &str) -> bool {
+    url::Url::parse(s).is_ok_and(|u| u.fragment().is_none())
+}
+
+/// May `client` have tokens for `resource`? It must be a registered API
+/// resource and one of the client's audiences (RFC 8707 §2: otherwise
+/// `invalid_target`).
+pub fn check_target(resource: &str, client: &crate::Client, known: &[ApiResource]) -> Result<(), String> {
+    if !is_valid_indicator(resource) {
+        return Err("resource must be an absolute URI without a fragment".into());
+    }
+    if !known.iter().any(|r| r.identifier == resource) || !client.audiences.iter().any(|a| a == resource) {
+        return Err("this client may not request tokens for that resource".into());
+    }
+    Ok(())
+}
+
 impl ApiResource {
     pub fn validate(&self) -> Result<(), ResourceError> {
         match url::Url::parse(&self.identifier) {

@@ -26,6 +26,8 @@ pub struct CodeBinding {
     pub scopes: String,
     pub user_id: String,
     pub session_id: String,
+    #[serde(default)]
+    pub resource: Option<String>,
 }
 
 /// Issues a code for `req` on behalf of the user of `session`, and sends it.
@@ -47,6 +49,7 @@ pub async fn issue_code(
         auth_time: Some(session.auth_time),
         acr: session.acr.clone(),
         amr: session.amr.clone(),
+        resource: req.resource.clone(),
         created_at: now,
         expires_at: now.plus(grant_ttl),
         revoked_at: None,
@@ -63,6 +66,7 @@ pub async fn issue_code(
         scopes: req.scopes.to_string(),
         user_id: user.id.clone(),
         session_id: session.id.clone(),
+        resource: req.resource.clone(),
     };
     let binding_json = serde_json::to_string(&binding).map_err(ApiError::internal)?;
     state

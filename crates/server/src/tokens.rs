@@ -37,23 +37,33 @@ pub struct MintedAccessToken {
     pub expires_in: u64,
 }
 
-/// The default audience of an access token is the issuer itself: such a
-/// token is for Latchkey's own APIs (userinfo). Tokens for an API resource
-/// (RFC 8707 `resource`) arrive with the machine-to-machine issue.
+/// The audience of an access token is the requested API resource (RFC
+/// 8707), or else the issuer itself: such a token is for Latchkey's own
+/// APIs (userinfo). The lifetime is the shortest of the resource's, the
+/// client's and the server default that apply; the algorithm is the
+/// resource's, or ES256.
 pub fn mint_access_token(
     state: &AppState,
     client: &Client,
     ctx: &AuthContext,
     scopes: &ScopeSet,
+    resource: Option<&str>,
 ) -> Result<MintedAccessToken, ApiError> {
     let now = UnixTime::now();
-    let ttl = client.access_token_ttl.map(Duration::from_secs).unwrap_or(state.config.tokens.access_token_ttl);
+    let api = resource.and_then(|r| state.resources.iter().find(|a| a.identifier == r));
+    let ttl = [api.and_then(|a| a.access_token_ttl), client.access_token_ttl]
+        .into_iter()
+        .flatten()
+        .map(Duration::from_secs)
+        .min()
+        .unwrap_or(state.config.tokens.access_token_ttl);
+    let alg = api.and_then(|a| a.signing_alg).unwrap_or(ACCESS_TOKEN_ALG);
     let expires_at = now.plus(ttl);
     let jti = random::id();
     let claims = AccessTokenClaims {
         iss: state.issuer.as_str().to_string(),
         sub: ctx.subject.clone(),
-        aud: Audience::One(state.issuer.as_str().to_string()),
+        aud: Audience::One(resource.unwrap_or(state.issuer.as_str()).to_string()),
         exp: expires_at.0,
         iat: now.0,
         nbf: None,
@@ -65,7 +75,7 @@ pub fn mint_access_token(
         acr: ctx.acr.clone(),
         amr: (!ctx.amr.is_empty()).then(|| ctx.amr.clone()),
     };
-    let token = access_tokens::mint(state, ACCESS_TOKEN_ALG, &claims).map_err(ApiError::internal)?;
+    let token = access_tokens::mint(state, alg, &claims).map_err(ApiError::internal)?;
     Ok(MintedAccessToken { token, jti, expires_at, expires_in: ttl.as_secs() })
 }
 

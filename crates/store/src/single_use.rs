@@ -37,6 +37,7 @@ pub struct Grant {
     pub auth_time: Option<UnixTime>,
     pub acr: Option<String>,
     pub amr: Vec<String>,
+    pub resource: Option<String>,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
     pub revoked_at: Option<UnixTime>,
@@ -61,6 +62,7 @@ fn grant_from_row(r: &AnyRow) -> Result<Grant> {
         auth_time: r.try_get::<Option<i64>, _>("auth_time")?.map(UnixTime),
         acr: r.try_get("acr")?,
         amr: from_json("amr", &r.try_get::<String, _>("amr")?)?,
+        resource: r.try_get("resource")?,
         created_at: UnixTime(r.try_get("created_at")?),
         expires_at: UnixTime(r.try_get("expires_at")?),
         revoked_at: r.try_get::<Option<i64>, _>("revoked_at")?.map(UnixTime),
@@ -82,8 +84,8 @@ pub struct NewRefreshToken {
 impl Store {
     pub async fn insert_grant(&self, g: &Grant) -> Result<()> {
         sqlx::query(
-            "INSERT INTO grants (id, user_id, client_id, session_id, scopes, auth_time, acr, amr, created_at, last_used_at, expires_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)",
+            "INSERT INTO grants (id, user_id, client_id, session_id, scopes, auth_time, acr, amr, resource, created_at, last_used_at, expires_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12)",
         )
         .bind(&g.id)
         .bind(g.user_id.clone())
@@ -93,6 +95,7 @@ impl Store {
         .bind(g.auth_time.map(|t| t.0))
         .bind(g.acr.clone())
         .bind(to_json(&g.amr)?)
+        .bind(g.resource.clone())
         .bind(g.created_at.0)
         .bind(g.expires_at.0)
         .bind(g.revoked_at.map(|t| t.0))
@@ -103,7 +106,7 @@ impl Store {
 
     pub async fn get_grant(&self, id: &str) -> Result<Option<Grant>> {
         let row = sqlx::query(
-            "SELECT id, user_id, client_id, session_id, scopes, auth_time, acr, amr, created_at, expires_at, revoked_at FROM grants WHERE id = $1",
+            "SELECT id, user_id, client_id, session_id, scopes, auth_time, acr, amr, resource, created_at, expires_at, revoked_at FROM grants WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)

@@ -27,12 +27,22 @@ type = "public"
 redirect_uris = ["{SPA_REDIRECT}"]
 scopes = ["openid", "profile", "email", "offline_access"]
 
+[[resources]]
+identifier = "https://orders.example.test"
+scopes = [{{ name = "orders:read" }}]
+access_token_ttl = "2m"
+signing_alg = "RS256"
+
+[[resources]]
+identifier = "https://other.example.test"
+
 [[clients]]
 id = "web"
 type = "confidential"
 secret = "{WEB_SECRET}"
 redirect_uris = ["{WEB_REDIRECT}", "https://app.example.test/other"]
-scopes = ["openid", "profile", "email", "offline_access"]
+scopes = ["openid", "profile", "email", "offline_access", "orders:read"]
+audiences = ["https://orders.example.test"]
 
 [[clients]]
 id = "web-post"
@@ -829,5 +839,76 @@ async fn userinfo_rules() {
     // A token in the query string is refused.
     let resp = server.http.get(server.url(&format!("/userinfo?access_token={access}"))).send().await.unwrap();
     assert_eq!(resp.status(), 400);
+    server.stop().await;
+}
+
+/// RFC 8707 resource indicators select the access token's audience, and
+/// the API resource's lifetime and algorithm apply.
+#[tokio::test]
+async fn resource_indicators() {
+    let (_setup, server) = start(Backend::Sqlite).await.unwrap();
+    let browser = Browser::new();
+    let api = "https://orders.example.test";
+    let url = |resource: &str| {
+        auth_url(
+            &server,
+            &[
+                ("response_type", "code"),
+                ("client_id", "web"),
+                ("redirect_uri", WEB_REDIRECT),
+                ("scope", "openid orders:read offline_access"),
+                ("resource", resource),
+            ],
+        )
+    };
+    // Not among the client's audiences, not registered, or not a URI.
+    for bad in
+        ["https://other.example.test", "https://unknown.example.test", "not a uri", "https://orders.example.test#x"]
+    {
+        let resp = browser.get(&url(bad)).await.unwrap();
+        assert_eq!(redirect_query(&resp)["error"], "invalid_target", "{bad}");
+    }
+    let q = browser.authorize_to_redirect(&url(api), "alice", "alice-password").await.unwrap();
+    let code = q["code"].clone();
+    let form = |resource: &'static str| {
+        vec![
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", WEB_REDIRECT),
+            ("resource", resource),
+        ]
+    };
+    let (s, b, _) = token_request(&server, Some(("web", WEB_SECRET)), &form("https://other.example.test")).await;
+    assert_eq!((s, b["error"].as_str()), (400, Some("invalid_target")));
+    let q = browser.authorize_to_redirect(&url(api), "alice", "alice-password").await.unwrap();
+    let (s, t, _) = token_request(
+        &server,
+        Some(("web", WEB_SECRET)),
+        &[("grant_type", "authorization_code"), ("code", &q["code"]), ("redirect_uri", WEB_REDIRECT)],
+    )
+    .await;
+    assert_eq!(s, 200, "{t}");
+    let access = t["access_token"].as_str().unwrap();
+    let (header, payload, _) = latchkey_crypto::jws::decode_unverified(access).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(claims["aud"], api);
+    assert_eq!(header.alg, "RS256", "the resource's algorithm");
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 120, "the resource's lifetime");
+    assert_eq!(userinfo_status(&server, access).await, 401, "a token for an API is not a token for userinfo");
+    // Refresh keeps the audience; a resource the client may not target is refused.
+    let rt = t["refresh_token"].as_str().unwrap();
+    let (s, b, _) = token_request(
+        &server,
+        Some(("web", WEB_SECRET)),
+        &[("grant_type", "refresh_token"), ("refresh_token", rt), ("resource", "https://other.example.test")],
+    )
+    .await;
+    assert_eq!((s, b["error"].as_str()), (400, Some("invalid_target")));
+    let (s, t2, _) =
+        token_request(&server, Some(("web", WEB_SECRET)), &[("grant_type", "refresh_token"), ("refresh_token", rt)])
+            .await;
+    assert_eq!(s, 200, "a refused request did not burn the token: {t2}");
+    let (_, payload, _) = latchkey_crypto::jws::decode_unverified(t2["access_token"].as_str().unwrap()).unwrap();
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&payload).unwrap()["aud"], api);
     server.stop().await;
 }

@@ -117,6 +117,7 @@ async fn grant(store: &Store, id: &str) {
             auth_time: Some(UnixTime(77)),
             acr: Some("urn:latchkey:acr:pwd".into()),
             amr: vec!["pwd".into()],
+            resource: None,
             created_at: UnixTime::now(),
             expires_at: UnixTime::now().plus(std::time::Duration::from_secs(3600)),
             revoked_at: None,

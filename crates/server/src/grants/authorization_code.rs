@@ -9,7 +9,7 @@ use latchkey_domain::params::Params;
 use latchkey_domain::{Client, ScopeSet, SecurityEvent, UnixTime, pkce};
 use latchkey_store::{ConsumeOutcome, NewRefreshToken};
 
-use super::{invalid_grant, require_grant_type};
+use super::{invalid_grant, invalid_target, require_grant_type};
 use crate::authorization::CodeBinding;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -112,7 +112,15 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
         acr: grant.acr.clone(),
         amr: grant.amr.clone(),
     };
-    let access = tokens::mint_access_token(state, client, &ctx, &scopes)?;
+    // RFC 8707 §2.2: a resource at the token endpoint must be within what
+    // was authorized.
+    let resource = match get("resource") {
+        Some(r) if Some(r) != grant.resource.as_deref() => {
+            return Err(invalid_target("the resource was not part of the authorization request"));
+        }
+        _ => grant.resource.clone(),
+    };
+    let access = tokens::mint_access_token(state, client, &ctx, &scopes, resource.as_deref())?;
     state.store.record_code_access_token(&code_hash, &access.jti, access.expires_at).await?;
 
     let refresh_token = if issues_refresh_token(client, &scopes) {

@@ -14,6 +14,10 @@ pub fn invalid_grant(description: &str, reason: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidGrant, description).with_reason(reason)
 }
 
+pub fn invalid_target(description: &str) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidTarget, description)
+}
+
 pub fn require_grant_type(client: &Client, grant: GrantType) -> Result<(), ApiError> {
     if client.grant_types.contains(&grant) {
         Ok(())

@@ -23,6 +23,7 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
     let get = |name: &str| params.single(name).ok().flatten();
     let presented = get("refresh_token").ok_or_else(|| ApiError::bad_request("refresh_token is missing"))?;
     let requested_scope = get("scope");
+    let requested_resource_param = get("resource");
     let now = UnixTime::now();
     let hash = digest::secret_digest(presented);
 
@@ -31,12 +32,14 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
     if let Some(grant_id) = state.store.refresh_token_grant(&hash).await? {
         let grant = load_grant(state, client, &grant_id, now).await?;
         requested_scopes(&grant, requested_scope)?;
+        requested_resource(state, client, &grant, requested_resource_param)?;
     }
 
     match state.store.consume_refresh_token(&hash, now).await? {
         ConsumeOutcome::Consumed(grant_id) => {
             let grant = load_grant(state, client, &grant_id, now).await?;
-            let (response, successor) = mint(state, client, &grant, requested_scope, now).await?;
+            let (response, successor) =
+                mint(state, client, &grant, requested_scope, requested_resource_param, now).await?;
             state.store.insert_refresh_successor(&hash, &successor).await?;
             state.store.touch_grant(&grant.id, now).await?;
             Ok(response)
@@ -46,7 +49,8 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
             let within_grace = grace > 0 && now.0.saturating_sub(used_at.0) <= i64::try_from(grace).unwrap_or(i64::MAX);
             if let (true, Some(old_successor)) = (within_grace, successor) {
                 let grant = load_grant(state, client, &grant_id, now).await?;
-                let (response, fresh) = mint(state, client, &grant, requested_scope, now).await?;
+                let (response, fresh) =
+                    mint(state, client, &grant, requested_scope, requested_resource_param, now).await?;
                 match state.store.replace_refresh_successor(&hash, &old_successor, &fresh, now).await {
                     Ok(()) => return Ok(response),
                     // The successor was used meanwhile: this is reuse after all.
@@ -94,8 +98,10 @@ async fn mint(
     client: &Client,
     grant: &Grant,
     requested_scope: Option<&str>,
+    requested_resource_param: Option<&str>,
     now: UnixTime,
 ) -> Result<(TokenResponse, NewRefreshToken), ApiError> {
+    let resource = requested_resource(state, client, grant, requested_resource_param)?;
     let scopes = requested_scopes(grant, requested_scope)?;
     let user_id = grant.user_id.clone().ok_or_else(|| ApiError::internal("refresh grant without a user"))?;
     let user = state.store.get_user(&user_id).await?.filter(|u| !u.disabled);
@@ -115,7 +121,7 @@ async fn mint(
         acr: grant.acr.clone(),
         amr: grant.amr.clone(),
     };
-    let access = tokens::mint_access_token(state, client, &ctx, &scopes)?;
+    let access = tokens::mint_access_token(state, client, &ctx, &scopes, resource.as_deref())?;
     let id_token = if scopes.contains("openid") {
         Some(tokens::mint_id_token(state, client, &ctx, None, &access.token)?)
     } else {
@@ -151,4 +157,23 @@ fn requested_scopes(grant: &Grant, requested: Option<&str>) -> Result<ScopeSet, 
         return Err(invalid_scope("the requested scope exceeds what was originally granted".into()));
     }
     Ok(asked)
+}
+
+/// RFC 8707 on refresh: the grant's resource by default; another resource
+/// only if the client may target it.
+fn requested_resource(
+    state: &AppState,
+    client: &Client,
+    grant: &Grant,
+    requested: Option<&str>,
+) -> Result<Option<String>, ApiError> {
+    match requested {
+        None => Ok(grant.resource.clone()),
+        Some(r) if Some(r) == grant.resource.as_deref() => Ok(Some(r.to_string())),
+        Some(r) => {
+            latchkey_domain::resource::check_target(r, client, &state.resources)
+                .map_err(|d| super::invalid_target(&d))?;
+            Ok(Some(r.to_string()))
+        }
+    }
 }

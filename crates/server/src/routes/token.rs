@@ -24,6 +24,9 @@ pub async fn handle(
     require_form(&headers)?;
     let params = parse_urlencoded(&body);
     if let Some(name) = params.first_repeated() {
+        if name == "resource" {
+            return Err(crate::grants::invalid_target("one resource per request is supported"));
+        }
         return Err(ApiError::bad_request(format!("parameter {name} is repeated")));
     }
     let grant_type = params.single("grant_type").ok().flatten().map(str::to_string);

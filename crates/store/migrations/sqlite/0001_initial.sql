@@ -101,6 +101,8 @@ CREATE TABLE grants (
     auth_time BIGINT,
     acr TEXT,
     amr TEXT NOT NULL DEFAULT '[]',
+    -- RFC 8707 resource the grant's access tokens are for; NULL: the issuer.
+    resource TEXT,
     created_at BIGINT NOT NULL,
     last_used_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
