@@ -158,12 +158,8 @@ impl KeyManager<'_> {
         if signer.kid() != kid {
             return Err(unreadable(CryptoError::BadKeyMaterial("kid does not match key")));
         }
-        Ok(LoadedKey {
-            timeline: stored.timeline.clone(),
-            verifier: signer.verifying_key(),
-            jwk: signer.public_jwk(),
-            signer,
-        })
+        let verifier = signer.verifying_key().map_err(unreadable)?;
+        Ok(LoadedKey { timeline: stored.timeline.clone(), verifier, jwk: signer.public_jwk(), signer })
     }
 
     fn generate(&self, alg: SigningAlg, now: UnixTime, prepublish: Duration) -> Result<StoredKey, KeyError> {

@@ -179,6 +179,18 @@ impl Store {
     /// Marks the code used and returns (client id, grant id, binding) on
     /// first use. The used row is kept until it expires so that a replay is
     /// recognised as one.
+    /// The grant a code belongs to, without consuming it.
+    pub async fn authorization_code_grant(&self, code_hash: &[u8]) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT grant_id FROM authorization_codes WHERE code_hash = $1")
+            .bind(code_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get("grant_id")?),
+            None => None,
+        })
+    }
+
     /// A code presented by another client than its own is not consumed
     /// (so a thief cannot burn it) and reads as unknown.
     pub async fn consume_authorization_code(
@@ -227,30 +239,43 @@ impl Store {
         })
     }
 
-    /// Records the access token a code's redemption issued.
-    pub async fn record_code_access_token(&self, code_hash: &[u8], jti: &str, expires_at: UnixTime) -> Result<()> {
+    /// Records what a code's redemption issued: the access token (revoked
+    /// with the grant if the code is replayed) and the first refresh token.
+    /// Returns false if the grant was revoked meanwhile (a concurrent
+    /// replay): then the access token is revoked at once and no refresh
+    /// token is stored.
+    pub async fn record_code_issuance(
+        &self,
+        code_hash: &[u8],
+        grant_id: &str,
+        access_jti: &str,
+        access_expires_at: UnixTime,
+        refresh: Option<&NewRefreshToken>,
+        now: UnixTime,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let active = lock_active_grant(&mut tx, grant_id, now).await?;
         sqlx::query("UPDATE authorization_codes SET access_jti = $1, access_expires_at = $2 WHERE code_hash = $3")
-            .bind(jti)
-            .bind(expires_at.0)
+            .bind(access_jti)
+            .bind(access_expires_at.0)
             .bind(code_hash)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        if active {
+            if let Some(t) = refresh {
+                insert_refresh(&mut tx, t).await?;
+            }
+        } else {
+            revoke_in(&mut tx, access_jti, access_expires_at, now).await?;
+        }
+        tx.commit().await?;
+        Ok(active)
     }
 
     pub async fn insert_refresh_token(&self, t: &NewRefreshToken) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at, access_jti, access_expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&t.token_hash)
-        .bind(&t.grant_id)
-        .bind(t.created_at.0)
-        .bind(t.expires_at.0)
-        .bind(t.access_jti.clone())
-        .bind(t.access_expires_at.map(|x| x.0))
-        .execute(&self.pool)
-        .await?;
+        let mut tx = self.pool.begin().await?;
+        insert_refresh(&mut tx, t).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -301,27 +326,29 @@ impl Store {
     }
 
     /// Stores `successor` as the replacement of the spent `spent_hash`.
-    pub async fn insert_refresh_successor(&self, spent_hash: &[u8], successor: &NewRefreshToken) -> Result<()> {
+    /// Returns false if the grant was revoked meanwhile (a concurrent reuse
+    /// revoked the family): then the successor's access token is revoked at
+    /// once and the successor is not stored.
+    pub async fn insert_refresh_successor(
+        &self,
+        spent_hash: &[u8],
+        successor: &NewRefreshToken,
+        now: UnixTime,
+    ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at, access_jti, access_expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&successor.token_hash)
-        .bind(&successor.grant_id)
-        .bind(successor.created_at.0)
-        .bind(successor.expires_at.0)
-        .bind(successor.access_jti.clone())
-        .bind(successor.access_expires_at.map(|x| x.0))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE refresh_tokens SET replaced_by = $1 WHERE token_hash = $2")
-            .bind(&successor.token_hash)
-            .bind(spent_hash)
-            .execute(&mut *tx)
-            .await?;
+        let active = lock_active_grant(&mut tx, &successor.grant_id, now).await?;
+        if active {
+            insert_refresh(&mut tx, successor).await?;
+            sqlx::query("UPDATE refresh_tokens SET replaced_by = $1 WHERE token_hash = $2")
+                .bind(&successor.token_hash)
+                .bind(spent_hash)
+                .execute(&mut *tx)
+                .await?;
+        } else if let (Some(jti), Some(exp)) = (&successor.access_jti, successor.access_expires_at) {
+            revoke_in(&mut tx, jti, exp, now).await?;
+        }
         tx.commit().await?;
-        Ok(())
+        Ok(active)
     }
 
     /// The grace-window path: replaces the unused successor of `spent_hash`
@@ -336,6 +363,9 @@ impl Store {
         now: UnixTime,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
+        if !lock_active_grant(&mut tx, &fresh.grant_id, now).await? {
+            return Err(StoreError::NotFound);
+        }
         let gone = sqlx::query(
             "DELETE FROM refresh_tokens WHERE token_hash = $1 AND used_at IS NULL RETURNING access_jti, access_expires_at",
         )
@@ -357,18 +387,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at, access_jti, access_expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&fresh.token_hash)
-        .bind(&fresh.grant_id)
-        .bind(fresh.created_at.0)
-        .bind(fresh.expires_at.0)
-        .bind(fresh.access_jti.clone())
-        .bind(fresh.access_expires_at.map(|x| x.0))
-        .execute(&mut *tx)
-        .await?;
+        insert_refresh(&mut tx, fresh).await?;
         sqlx::query("UPDATE refresh_tokens SET replaced_by = $1 WHERE token_hash = $2")
             .bind(&fresh.token_hash)
             .bind(spent_hash)
@@ -408,4 +427,45 @@ impl Store {
             sqlx::query("SELECT jti FROM revoked_tokens WHERE jti = $1").bind(jti).fetch_optional(&self.pool).await?;
         Ok(row.is_some())
     }
+}
+
+type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
+
+/// Locks the grant row (PostgreSQL row lock; SQLite's single writer) and
+/// says whether it is still active. A concurrent `revoke_grant` therefore
+/// either sees what this transaction stores, or this transaction sees the
+/// revocation: nothing issued slips between the two.
+async fn lock_active_grant(tx: &mut Tx<'_>, grant_id: &str, now: UnixTime) -> Result<bool> {
+    let done = sqlx::query("UPDATE grants SET last_used_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(now.0)
+        .bind(grant_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+async fn insert_refresh(tx: &mut Tx<'_>, t: &NewRefreshToken) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at, access_jti, access_expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&t.token_hash)
+    .bind(&t.grant_id)
+    .bind(t.created_at.0)
+    .bind(t.expires_at.0)
+    .bind(t.access_jti.clone())
+    .bind(t.access_expires_at.map(|x| x.0))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn revoke_in(tx: &mut Tx<'_>, jti: &str, expires_at: UnixTime, now: UnixTime) -> Result<()> {
+    sqlx::query("INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        .bind(jti)
+        .bind(expires_at.0)
+        .bind(now.0)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

@@ -197,6 +197,6 @@ fn documented_example_is_valid() {
     ]);
     let c = parse_with(&toml, &Overrides::default(), &env).unwrap();
     assert_eq!(c.issuer.as_deref(), Some("https://auth.example.com"));
-    assert_eq!((c.clients.len(), c.users.len(), c.resources.len()), (3, 2, 1));
+    assert_eq!((c.clients.len(), c.users.len(), c.resources.len()), (4, 2, 1));
     assert_eq!(c.keys.prepublish.as_secs(), 900);
 }

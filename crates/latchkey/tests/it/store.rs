@@ -205,7 +205,7 @@ async fn refresh_tokens_rotate_once(backend: Backend) {
     // A successor, then the grace path replaces it once.
     let exp = now.plus(std::time::Duration::from_secs(60));
     let succ = refresh(b"succ-1", "g2", now, exp);
-    store.insert_refresh_successor(&hash, &succ).await.unwrap();
+    assert!(store.insert_refresh_successor(&hash, &succ, now).await.unwrap());
     match store.consume_refresh_token(&hash, now).await.unwrap() {
         ConsumeOutcome::Replayed { successor, .. } => assert_eq!(successor.as_deref(), Some(&b"succ-1"[..])),
         other => panic!("{other:?}"),
@@ -228,6 +228,11 @@ async fn refresh_tokens_rotate_once(backend: Backend) {
     assert!(!store.grant_is_active("g2", now).await.unwrap());
     assert!(store.is_jti_revoked(fresh.access_jti.as_deref().unwrap()).await.unwrap());
     assert_eq!(store.consume_refresh_token(&hash, now).await.unwrap(), ConsumeOutcome::Unknown);
+    // What is issued after the revocation is revoked too, never stored.
+    let late = refresh(b"late", "g2", now, exp);
+    assert!(!store.insert_refresh_successor(b"succ-2", &late, now).await.unwrap());
+    assert!(store.is_jti_revoked(late.access_jti.as_deref().unwrap()).await.unwrap());
+    assert_eq!(store.consume_refresh_token(b"late", now).await.unwrap(), ConsumeOutcome::Unknown);
 }
 both_backends!(refresh_tokens_rotate_once);
 

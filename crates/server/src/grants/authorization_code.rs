@@ -30,6 +30,12 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
 
     let now = UnixTime::now();
     let code_hash = digest::secret_digest(code);
+    // The grant is read before the code is spent: when racing redemptions
+    // revoke it (as replays), the one that won must still get its answer.
+    let grant = match state.store.authorization_code_grant(&code_hash).await? {
+        Some(id) => state.store.get_grant(&id).await?,
+        None => None,
+    };
     let (grant_id, binding) = match state.store.consume_authorization_code(&code_hash, &client.id, now).await? {
         ConsumeOutcome::Consumed((_, grant_id, binding)) => (grant_id, binding),
         ConsumeOutcome::Replayed { grant_id, .. } => {
@@ -93,7 +99,7 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
         (None, None) => {}
     }
 
-    let grant = state.store.get_grant(&grant_id).await?.filter(|g| g.is_active(now));
+    let grant = grant.filter(|g| g.id == grant_id && g.is_active(now));
     let Some(grant) = grant else { return Err(invalid_grant("the authorization was revoked", "grant inactive")) };
     let user = state.store.get_user(&binding.user_id).await?.filter(|u| !u.disabled);
     let Some(user) = user else {
@@ -121,25 +127,32 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
         _ => grant.resource.clone(),
     };
     let access = tokens::mint_access_token(state, client, &ctx, &scopes, resource.as_deref())?;
-    state.store.record_code_access_token(&code_hash, &access.jti, access.expires_at).await?;
-
-    let refresh_token = if issues_refresh_token(client, &scopes) {
+    let refresh = issues_refresh_token(client, &scopes).then(|| {
         let (token, hash) = tokens::new_refresh_token();
-        state
-            .store
-            .insert_refresh_token(&NewRefreshToken {
-                token_hash: hash,
-                grant_id: grant.id.clone(),
-                created_at: now,
-                expires_at: now.plus(state.config.tokens.refresh_token_idle_ttl).min(grant.expires_at),
-                access_jti: Some(access.jti.clone()),
-                access_expires_at: Some(access.expires_at),
-            })
-            .await?;
-        Some(token)
-    } else {
-        None
-    };
+        let row = NewRefreshToken {
+            token_hash: hash,
+            grant_id: grant.id.clone(),
+            created_at: now,
+            expires_at: now.plus(state.config.tokens.refresh_token_idle_ttl).min(grant.expires_at),
+            access_jti: Some(access.jti.clone()),
+            access_expires_at: Some(access.expires_at),
+        };
+        (token, row)
+    });
+    // If a concurrent replay revoked the grant in between, what we issue
+    // here is revoked with it (the store decides under the grant's lock).
+    state
+        .store
+        .record_code_issuance(
+            &code_hash,
+            &grant.id,
+            &access.jti,
+            access.expires_at,
+            refresh.as_ref().map(|(_, r)| r),
+            now,
+        )
+        .await?;
+    let refresh_token = refresh.map(|(token, _)| token);
     let id_token = if scopes.contains("openid") {
         Some(tokens::mint_id_token(state, client, &ctx, binding.nonce.as_deref(), &access.token)?)
     } else {

@@ -28,20 +28,25 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
     let hash = digest::secret_digest(presented);
 
     // Checks that need no spending come first, so that a refused request
-    // (another client, a wider scope) does not burn the token.
-    if let Some(grant_id) = state.store.refresh_token_grant(&hash).await? {
-        let grant = load_grant(state, client, &grant_id, now).await?;
-        requested_scopes(&grant, requested_scope)?;
-        requested_resource(state, client, &grant, requested_resource_param)?;
-    }
+    // (another client, a wider scope) does not burn the token. The grant
+    // read here, before spending, is the one the winner of a race uses:
+    // a loser's reuse revoking the family meanwhile must not make the one
+    // legitimate rotation fail as well.
+    let Some(grant_id) = state.store.refresh_token_grant(&hash).await? else {
+        return Err(invalid_grant("the refresh token is invalid or revoked", "unknown refresh token"));
+    };
+    let grant = load_grant(state, client, &grant_id, now).await?;
+    requested_scopes(&grant, requested_scope)?;
+    requested_resource(state, client, &grant, requested_resource_param)?;
 
     match state.store.consume_refresh_token(&hash, now).await? {
-        ConsumeOutcome::Consumed(grant_id) => {
-            let grant = load_grant(state, client, &grant_id, now).await?;
+        ConsumeOutcome::Consumed(_) => {
             let (response, successor) =
                 mint(state, client, &grant, requested_scope, requested_resource_param, now).await?;
-            state.store.insert_refresh_successor(&hash, &successor).await?;
-            state.store.touch_grant(&grant.id, now).await?;
+            // False when a concurrent reuse revoked the family first: the
+            // new tokens are then revoked with it (exactly one rotation
+            // succeeded; the family is gone all the same).
+            state.store.insert_refresh_successor(&hash, &successor, now).await?;
             Ok(response)
         }
         ConsumeOutcome::Replayed { grant_id, used_at, successor } => {
