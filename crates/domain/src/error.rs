@@ -159,11 +159,42 @@ pub struct OAuthError {
 }
 
 impl OAuthError {
+    /// The description is reduced to the characters RFC 6749 §4.1.2.1 and
+    /// §5.2 allow (%x20-21 / %x23-5B / %x5D-7E), so that echoed input can
+    /// never break the format.
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
-        OAuthError { code, description: description.into() }
+        OAuthError { code, description: sanitize_description(&description.into()) }
     }
 
     pub fn invalid_request(description: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidRequest, description)
+    }
+}
+
+pub fn sanitize_description(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '"' => '\'',
+            '\\' => '/',
+            ' '..='~' => c,
+            '§' => 'S',
+            _ => '?',
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_stay_in_the_rfc_character_set() {
+        let e = OAuthError::invalid_request("bad \"x\\y\" é\n§4");
+        assert_eq!(e.description, "bad 'x/y' ??S4");
+        assert!(
+            e.description
+                .bytes()
+                .all(|b| b == 0x20 || b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+        );
     }
 }

@@ -3,8 +3,8 @@
 //! (for operators and scripts). Failures follow RFC 6750 §3.
 
 use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use latchkey_domain::access_token::TokenProblem;
 use latchkey_domain::{ErrorCode, SecurityEvent};
 use subtle::ConstantTimeEq;
@@ -47,28 +47,12 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            // RFC 6750 §3.1: no credentials → no error code in the challenge.
+        let Some(credential) = crate::forms::bearer_token(&parts.headers) else {
+            // RFC 6750 §3.1: no (bearer) credentials → no error code in the challenge.
             let mut e = ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::InvalidToken, "admin credentials required");
             e.www_authenticate = Some(challenge(state, None));
             return Err(e);
         };
-        let credential = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(str::trim)
-            .unwrap_or("");
-        if credential.is_empty() {
-            return Err(refuse(
-                state,
-                parts,
-                StatusCode::UNAUTHORIZED,
-                ErrorCode::InvalidRequest,
-                "use the Bearer scheme",
-                "malformed Authorization header".into(),
-            ));
-        }
         if let Some(digest) = &state.admin_key_digest {
             let presented = latchkey_crypto::digest::secret_digest(credential);
             if bool::from(presented.ct_eq(digest)) {

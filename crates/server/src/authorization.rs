@@ -161,7 +161,7 @@ fn form_post(redirect_uri: &str, params: &[(&str, String)]) -> Response {
          <button type=\"submit\">Continue</button></form><script>{AUTO_SUBMIT}</script>",
         escape(redirect_uri)
     );
-    let origin = url::Url::parse(redirect_uri).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
+    let origin = crate::pages::csp_source(redirect_uri);
     let script_hash = {
         use base64::Engine;
         base64::engine::general_purpose::STANDARD.encode(digest::sha256(AUTO_SUBMIT.as_bytes()))

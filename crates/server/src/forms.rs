@@ -20,6 +20,16 @@ pub fn require_form(headers: &HeaderMap) -> Result<(), ApiError> {
     if is_form { Ok(()) } else { Err(ApiError::bad_request("the body must be application/x-www-form-urlencoded")) }
 }
 
+/// The token of an `Authorization: Bearer …` header. The scheme name is
+/// case-insensitive (RFC 7235 §2.1). `None` when there is no header or it
+/// uses another scheme: RFC 6750 §3.1 treats both as "no token".
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 /// Cookie values by name, from the `Cookie` header(s).
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers

@@ -47,6 +47,9 @@ use crate::issuer::Issuer;
 use crate::keyring::{KeyError, KeyManager, KeyRing};
 use crate::routes::{admin, authorize, discovery, error_reference, health, jwks, login, token, userinfo};
 
+/// Concurrent Argon2 verifications (each holds 19 MiB).
+pub const PASSWORD_CHECKS: usize = 8;
+
 /// Form and JSON bodies above this are refused with 413 before parsing.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
@@ -156,6 +159,7 @@ impl Server {
             master,
             resources,
             dummy_password_hash,
+            password_checks: tokio::sync::Semaphore::new(PASSWORD_CHECKS),
         });
         Ok(Server { state, listener, metrics_listener, dev_sandbox })
     }

@@ -22,6 +22,23 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// The CSP source that allows navigating or posting to `uri`: its origin
+/// for http(s), its scheme for a native app's private-use scheme.
+pub fn csp_source(uri: &str) -> String {
+    match url::Url::parse(uri) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => u.origin().ascii_serialization(),
+        Ok(u) => format!("{}:", u.scheme()),
+        Err(_) => "'none'".into(),
+    }
+}
+
+/// The page CSP with `form-action` widened to `target`: browsers apply
+/// form-action to where a form submission redirects as well, so the login
+/// form must be allowed to end at the client's redirect URI.
+pub fn csp_with_form_target(target: &str) -> String {
+    PAGE_CSP.replace("form-action 'self'", &format!("form-action 'self' {}", csp_source(target)))
+}
+
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem;line-height:1.5;color:#1a1a1a}\
 label{display:block;margin-top:1rem;font-weight:600}input{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}\
 button{margin-top:1.5rem;padding:.6rem 1.2rem;font-size:1rem;background:#1f4fd1;color:#fff;border:0;border-radius:4px}\

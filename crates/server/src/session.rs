@@ -17,9 +17,24 @@ use crate::state::AppState;
 pub const SESSION_COOKIE: &str = "latchkey_session";
 pub const CSRF_COOKIE: &str = "latchkey_csrf";
 
+/// With an https issuer at the root, cookie names get the `__Host-` prefix:
+/// browsers then refuse such a cookie unless it is Secure, host-only and
+/// for path `/`, so a sibling subdomain cannot plant one (RFC 6265bis §4.1.3.2).
+fn host_prefixed(state: &AppState) -> bool {
+    state.issuer.as_str().starts_with("https://") && state.issuer.path().is_empty()
+}
+
+pub fn session_cookie_name(state: &AppState) -> String {
+    if host_prefixed(state) { format!("__Host-{SESSION_COOKIE}") } else { SESSION_COOKIE.to_string() }
+}
+
+pub fn csrf_cookie_name(state: &AppState) -> String {
+    if host_prefixed(state) { format!("__Host-{CSRF_COOKIE}") } else { CSRF_COOKIE.to_string() }
+}
+
 /// The signed-in user of this browser, if the session and user are valid.
 pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<(Session, User)>, ApiError> {
-    let Some(secret) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
+    let Some(secret) = cookie(headers, &session_cookie_name(state)) else { return Ok(None) };
     let now = UnixTime::now();
     let Some(session) = state.store.active_session_by_secret(&digest::secret_digest(&secret), now).await? else {
         return Ok(None);
@@ -71,7 +86,8 @@ fn secure(state: &AppState) -> &'static str {
 
 pub fn session_cookie(state: &AppState, secret: &str, ttl: Duration) -> Option<HeaderValue> {
     HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={secret}; Path={}; Max-Age={}; HttpOnly; SameSite=Lax{}",
+        "{}={secret}; Path={}; Max-Age={}; HttpOnly; SameSite=Lax{}",
+        session_cookie_name(state),
         cookie_path(state),
         ttl.as_secs(),
         secure(state)
@@ -83,7 +99,8 @@ pub fn session_cookie(state: &AppState, secret: &str, ttl: Duration) -> Option<H
 /// cross-site form can never carry it.
 pub fn csrf_cookie(state: &AppState, value: &str) -> Option<HeaderValue> {
     HeaderValue::from_str(&format!(
-        "{CSRF_COOKIE}={value}; Path={}; Max-Age=3600; HttpOnly; SameSite=Strict{}",
+        "{}={value}; Path={}; Max-Age=3600; HttpOnly; SameSite=Strict{}",
+        csrf_cookie_name(state),
         cookie_path(state),
         secure(state)
     ))

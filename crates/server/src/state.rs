@@ -28,6 +28,8 @@ pub struct Inner {
     /// Verified against when a username is unknown, so that a missing user
     /// costs the same time as a wrong password.
     pub dummy_password_hash: String,
+    /// Bounds concurrent Argon2 verifications.
+    pub password_checks: tokio::sync::Semaphore,
 }
 
 impl AppState {

@@ -11,6 +11,7 @@ use latchkey_crypto::{digest, jws, random};
 use latchkey_domain::access_token::{AccessTokenClaims, Audience};
 use latchkey_domain::id_token::IdTokenClaims;
 use latchkey_domain::{Client, ScopeSet, SigningAlg, UnixTime};
+use latchkey_store::{Grant, NewRefreshToken};
 use serde::Serialize;
 
 use crate::access_tokens;
@@ -115,11 +116,25 @@ pub fn mint_id_token(
     jws::sign(&key.signer, "JWT", &claims).map_err(ApiError::internal)
 }
 
-/// A new opaque refresh token (256 bits) and the digest we store.
-pub fn new_refresh_token() -> (String, Vec<u8>) {
+/// A new opaque refresh token (256 bits) for `grant`, and the row to store:
+/// its digest, its idle expiry (never past the grant's absolute expiry),
+/// and the access token issued beside it (revoked with the family).
+pub fn new_refresh_token(
+    state: &AppState,
+    grant: &Grant,
+    access: &MintedAccessToken,
+    now: UnixTime,
+) -> (String, NewRefreshToken) {
     let token = random::token(32);
-    let hash = digest::secret_digest(&token);
-    (token, hash)
+    let row = NewRefreshToken {
+        token_hash: digest::secret_digest(&token),
+        grant_id: grant.id.clone(),
+        created_at: now,
+        expires_at: now.plus(state.config.tokens.refresh_token_idle_ttl).min(grant.expires_at),
+        access_jti: Some(access.jti.clone()),
+        access_expires_at: Some(access.expires_at),
+    };
+    (token, row)
 }
 
 /// RFC 6749 §5.1 success response.

@@ -24,7 +24,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use keys::StoredKey;
 pub use sessions::Session;
-pub use single_use::{ConsumeOutcome, Grant, NewGrant, NewRefreshToken};
+pub use single_use::{ConsumeOutcome, Grant, NewGrant, NewRefreshToken, PeekedCode};
 pub use sweep::SweepReport;
 
 #[derive(Debug, thiserror::Error)]

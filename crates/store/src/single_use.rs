@@ -69,6 +69,15 @@ fn grant_from_row(r: &AnyRow) -> Result<Grant> {
     })
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeekedCode {
+    pub client_id: String,
+    pub grant_id: String,
+    pub binding: String,
+    pub expires_at: UnixTime,
+    pub used: bool,
+}
+
 /// A refresh token to store, with the access token issued beside it (so
 /// that revoking the family revokes that access token too).
 #[derive(Debug, Clone)]
@@ -179,16 +188,26 @@ impl Store {
     /// Marks the code used and returns (client id, grant id, binding) on
     /// first use. The used row is kept until it expires so that a replay is
     /// recognised as one.
-    /// The grant a code belongs to, without consuming it.
-    pub async fn authorization_code_grant(&self, code_hash: &[u8]) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT grant_id FROM authorization_codes WHERE code_hash = $1")
-            .bind(code_hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(match row {
-            Some(r) => Some(r.try_get("grant_id")?),
-            None => None,
+    /// A code as stored, without consuming it: so that everything that can
+    /// be checked (PKCE, redirect URI, client) is checked before the code is
+    /// spent, and a request that fails those checks cannot burn it.
+    pub async fn peek_authorization_code(&self, code_hash: &[u8]) -> Result<Option<PeekedCode>> {
+        let row = sqlx::query(
+            "SELECT client_id, grant_id, binding, expires_at, used_at FROM authorization_codes WHERE code_hash = $1",
+        )
+        .bind(code_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| -> Result<PeekedCode> {
+            Ok(PeekedCode {
+                client_id: r.try_get("client_id")?,
+                grant_id: r.try_get("grant_id")?,
+                binding: r.try_get("binding")?,
+                expires_at: UnixTime(r.try_get("expires_at")?),
+                used: r.try_get::<Option<i64>, _>("used_at")?.is_some(),
+            })
         })
+        .transpose()
     }
 
     /// A code presented by another client than its own is not consumed

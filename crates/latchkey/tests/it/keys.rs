@@ -20,9 +20,9 @@ async fn jwks_kids(server: &TestServer) -> Vec<String> {
     kids
 }
 
-fn token_kid(server: &TestServer, alg: SigningAlg) -> String {
+fn claims(server: &TestServer, scope: Option<&str>) -> AccessTokenClaims {
     let now = UnixTime::now().0;
-    let claims = AccessTokenClaims {
+    AccessTokenClaims {
         iss: server.issuer().into(),
         sub: "s".into(),
         aud: Audience::One(server.issuer().into()),
@@ -31,13 +31,16 @@ fn token_kid(server: &TestServer, alg: SigningAlg) -> String {
         nbf: None,
         jti: latchkey_crypto::random::id(),
         client_id: "c".into(),
-        scope: None,
+        scope: scope.map(str::to_string),
         sid: None,
         auth_time: None,
         acr: None,
         amr: None,
-    };
-    let token = access_tokens::mint(server.state(), alg, &claims).unwrap();
+    }
+}
+
+fn token_kid(server: &TestServer, alg: SigningAlg) -> String {
+    let token = access_tokens::mint(server.state(), alg, &claims(server, None)).unwrap();
     jws::decode_unverified(&token).unwrap().0.kid.unwrap()
 }
 
@@ -158,23 +161,8 @@ async fn retire_and_revoke(backend: Backend) {
 
     // Revoked: out of the JWKS at once, and a replacement signs.
     let es_old = token_kid(&server, SigningAlg::ES256);
-    let now = UnixTime::now().0;
-    let claims = AccessTokenClaims {
-        iss: server.issuer().into(),
-        sub: "s".into(),
-        aud: Audience::One(server.issuer().into()),
-        exp: now + 60,
-        iat: now,
-        nbf: None,
-        jti: "j".into(),
-        client_id: "c".into(),
-        scope: Some("latchkey:admin".into()),
-        sid: None,
-        auth_time: None,
-        acr: None,
-        amr: None,
-    };
-    let token = access_tokens::mint(server.state(), SigningAlg::ES256, &claims).unwrap();
+    let token =
+        access_tokens::mint(server.state(), SigningAlg::ES256, &claims(&server, Some("latchkey:admin"))).unwrap();
     let replacement = manager(&server).revoke(&es_old).await.unwrap().expect("replacement for the only ES256 key");
     reload(&server).await;
     let kids = jwks_kids(&server).await;

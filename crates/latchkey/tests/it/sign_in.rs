@@ -433,7 +433,10 @@ async fn login_page_rules() {
     let resp = browser.get(&url).await.unwrap();
     let login = resp.headers()["location"].to_str().unwrap().to_string();
     let page_resp = browser.get(&login).await.unwrap();
-    assert!(page_resp.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    let csp = page_resp.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.contains("frame-ancestors 'none'"));
+    // Browsers apply form-action to the redirect after the POST as well.
+    assert!(csp.contains("form-action 'self' http://127.0.0.1:9"), "{csp}");
     let page = page_resp.text().await.unwrap();
     assert!(page.contains("value=\"al&lt;i&gt;ce\""), "login_hint prefilled and escaped");
     assert!(page.contains("<label for=\"username\">") && page.contains("name=\"password\""));
@@ -516,9 +519,12 @@ async fn pkce_and_binding_rules_at_the_token_endpoint() {
         assert!(body["trace_id"].as_str().is_some_and(|t| !t.is_empty()));
     };
 
-    // Wrong verifier.
+    // Wrong verifier. The check runs before the code is spent, so a thief
+    // without the verifier cannot burn it: the rightful client still can.
     let code = code_for(&server, &browser, "spa", SPA_REDIRECT, Some(&challenge), "openid").await;
     expect_grant_error(redeem_spa(&server, &code, &pkce().0).await, "does not match");
+    assert_eq!(redeem_spa(&server, &code, &verifier).await.0, 200);
+    assert!(server.events.take().iter().all(|e| e.name() != "token.code_replayed"));
     // No verifier.
     let code = code_for(&server, &browser, "spa", SPA_REDIRECT, Some(&challenge), "openid").await;
     let (s, b, _) = token_request(
@@ -830,6 +836,18 @@ async fn userinfo_rules() {
     assert_eq!(resp.status(), 401);
     assert!(!resp.headers()["www-authenticate"].to_str().unwrap().contains("error="));
     // A tampered token.
+    // The scheme name is case-insensitive; another scheme counts as no token.
+    let resp = server
+        .http
+        .get(server.url("/userinfo"))
+        .header("authorization", format!("bEaReR {access}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let resp = server.http.get(server.url("/userinfo")).basic_auth("alice", Some("x")).send().await.unwrap();
+    assert_eq!(resp.status(), 401);
+    assert!(!resp.headers()["www-authenticate"].to_str().unwrap().contains("error="));
     // A tampered token: one payload character changed.
     let dot = access.find('.').unwrap() + 5;
     let mut tampered = access.to_string();
@@ -910,5 +928,57 @@ async fn resource_indicators() {
     assert_eq!(s, 200, "a refused request did not burn the token: {t2}");
     let (_, payload, _) = latchkey_crypto::jws::decode_unverified(t2["access_token"].as_str().unwrap()).unwrap();
     assert_eq!(serde_json::from_slice::<serde_json::Value>(&payload).unwrap()["aud"], api);
+    server.stop().await;
+}
+
+/// With an https issuer at the root, cookies carry the `__Host-` prefix and
+/// the Secure flag, so sibling subdomains cannot plant them.
+#[tokio::test]
+async fn host_prefixed_secure_cookies_with_an_https_issuer() {
+    let mut setup = Setup::new(Backend::Sqlite).await.unwrap().unwrap().with_toml(&config());
+    setup.issuer = Some("https://auth.example.test".into());
+    let server = setup.start().await.unwrap();
+    let (_, challenge) = pkce();
+    // The issuer names another host; requests still reach the bound port.
+    let url = auth_url(
+        &server,
+        &[
+            ("response_type", "code"),
+            ("client_id", "spa"),
+            ("redirect_uri", SPA_REDIRECT),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let browser = Browser::new();
+    let resp = browser.get(&url).await.unwrap();
+    let login = resp.headers()["location"].to_str().unwrap().replace("https://auth.example.test", &server.base_url);
+    let page = browser.get(&login).await.unwrap();
+    let csrf_cookie = page.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        csrf_cookie.starts_with("__Host-latchkey_csrf=")
+            && csrf_cookie.contains("; Secure")
+            && csrf_cookie.contains("Path=/;"),
+        "{csrf_cookie}"
+    );
+    let html = page.text().await.unwrap();
+    let tx = latchkey_testkit::browser::hidden_input(&html, "tx").unwrap();
+    let csrf = latchkey_testkit::browser::hidden_input(&html, "csrf").unwrap();
+    let done = browser
+        .post_form(
+            &server.url("/login"),
+            &[("tx", &tx), ("csrf", &csrf), ("username", "alice"), ("password", "alice-password")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 303);
+    let session = done
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.contains("latchkey_session"))
+        .unwrap();
+    assert!(session.starts_with("__Host-latchkey_session=") && session.contains("; Secure"), "{session}");
     server.stop().await;
 }

@@ -1,13 +1,18 @@
 //! `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.5, OIDC
-//! Core §3.1.3). The code is consumed by one atomic statement; a replay
-//! revokes everything the first redemption issued (RFC 6749 §4.1.2,
-//! RFC 9700 §4.2.4).
+//! Core §3.1.3).
+//!
+//! Order matters. Everything that can be checked without spending the code
+//! is checked first (client, redirect URI, PKCE, grant, user, session), and
+//! the tokens are minted, so that a bad request (or a failure of ours)
+//! cannot burn a code that its rightful client still holds. Only then is
+//! the code consumed, by one atomic statement; a replay revokes everything
+//! the first redemption issued (RFC 6749 §4.1.2, RFC 9700 §4.2.4).
 
 use latchkey_crypto::digest;
 use latchkey_domain::client::GrantType;
 use latchkey_domain::params::Params;
 use latchkey_domain::{Client, ScopeSet, SecurityEvent, UnixTime, pkce};
-use latchkey_store::{ConsumeOutcome, NewRefreshToken};
+use latchkey_store::ConsumeOutcome;
 
 use super::{invalid_grant, invalid_target, require_grant_type};
 use crate::authorization::CodeBinding;
@@ -30,36 +35,20 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
 
     let now = UnixTime::now();
     let code_hash = digest::secret_digest(code);
-    // The grant is read before the code is spent: when racing redemptions
-    // revoke it (as replays), the one that won must still get its answer.
-    let grant = match state.store.authorization_code_grant(&code_hash).await? {
-        Some(id) => state.store.get_grant(&id).await?,
-        None => None,
+    let Some(peeked) = state.store.peek_authorization_code(&code_hash).await? else {
+        return Err(unknown_code());
     };
-    let (grant_id, binding) = match state.store.consume_authorization_code(&code_hash, &client.id, now).await? {
-        ConsumeOutcome::Consumed((_, grant_id, binding)) => (grant_id, binding),
-        ConsumeOutcome::Replayed { grant_id, .. } => {
-            // A second redemption means the code leaked: revoke the grant
-            // and the tokens its first redemption issued.
-            state.store.revoke_grant(&grant_id, now).await?;
-            state.events.emit(SecurityEvent::AuthorizationCodeReplayed {
-                client_id: client.id.clone(),
-                grant_id: grant_id.clone(),
-            });
-            return Err(invalid_grant(
-                "the authorization code was already used; the tokens issued for it are revoked",
-                format!("code replay on grant {grant_id}"),
-            ));
-        }
-        ConsumeOutcome::Expired => return Err(invalid_grant("the authorization code has expired", "expired code")),
-        ConsumeOutcome::Unknown => {
-            return Err(invalid_grant(
-                "the authorization code is invalid or was issued to another client",
-                "unknown code",
-            ));
-        }
-    };
-    let binding: CodeBinding = serde_json::from_str(&binding).map_err(ApiError::internal)?;
+    if peeked.used {
+        return Err(replayed(state, client, &peeked.grant_id, now).await?);
+    }
+    // Another client's code reads as unknown and is not spent.
+    if peeked.client_id != client.id {
+        return Err(unknown_code());
+    }
+    if peeked.expires_at <= now {
+        return Err(invalid_grant("the authorization code has expired", "expired code"));
+    }
+    let binding: CodeBinding = serde_json::from_str(&peeked.binding).map_err(ApiError::internal)?;
 
     // RFC 6749 §4.1.3: the same redirect_uri as in the authorization request.
     match get("redirect_uri") {
@@ -99,7 +88,9 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
         (None, None) => {}
     }
 
-    let grant = grant.filter(|g| g.id == grant_id && g.is_active(now));
+    // The grant is read before the code is spent: when racing redemptions
+    // revoke it (as replays), the one that won must still get its answer.
+    let grant = state.store.get_grant(&peeked.grant_id).await?.filter(|g| g.is_active(now));
     let Some(grant) = grant else { return Err(invalid_grant("the authorization was revoked", "grant inactive")) };
     let user = state.store.get_user(&binding.user_id).await?.filter(|u| !u.disabled);
     let Some(user) = user else {
@@ -109,6 +100,14 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
     if !session_active {
         return Err(invalid_grant("the sign-in session behind this code has ended", "session ended"));
     }
+    // RFC 8707 §2.2: a resource at the token endpoint must be within what
+    // was authorized.
+    let resource = match get("resource") {
+        Some(r) if Some(r) != grant.resource.as_deref() => {
+            return Err(invalid_target("the resource was not part of the authorization request"));
+        }
+        _ => grant.resource.clone(),
+    };
 
     let scopes = ScopeSet::parse(&binding.scopes).map_err(ApiError::internal)?;
     let ctx = AuthContext {
@@ -118,27 +117,21 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
         acr: grant.acr.clone(),
         amr: grant.amr.clone(),
     };
-    // RFC 8707 §2.2: a resource at the token endpoint must be within what
-    // was authorized.
-    let resource = match get("resource") {
-        Some(r) if Some(r) != grant.resource.as_deref() => {
-            return Err(invalid_target("the resource was not part of the authorization request"));
-        }
-        _ => grant.resource.clone(),
-    };
     let access = tokens::mint_access_token(state, client, &ctx, &scopes, resource.as_deref())?;
-    let refresh = issues_refresh_token(client, &scopes).then(|| {
-        let (token, hash) = tokens::new_refresh_token();
-        let row = NewRefreshToken {
-            token_hash: hash,
-            grant_id: grant.id.clone(),
-            created_at: now,
-            expires_at: now.plus(state.config.tokens.refresh_token_idle_ttl).min(grant.expires_at),
-            access_jti: Some(access.jti.clone()),
-            access_expires_at: Some(access.expires_at),
-        };
-        (token, row)
-    });
+    let id_token = if scopes.contains("openid") {
+        Some(tokens::mint_id_token(state, client, &ctx, binding.nonce.as_deref(), &access.token)?)
+    } else {
+        None
+    };
+    let refresh = issues_refresh_token(client, &scopes).then(|| tokens::new_refresh_token(state, &grant, &access, now));
+
+    match state.store.consume_authorization_code(&code_hash, &client.id, now).await? {
+        ConsumeOutcome::Consumed(_) => {}
+        // Another redemption won the race since we looked.
+        ConsumeOutcome::Replayed { grant_id, .. } => return Err(replayed(state, client, &grant_id, now).await?),
+        ConsumeOutcome::Expired => return Err(invalid_grant("the authorization code has expired", "expired code")),
+        ConsumeOutcome::Unknown => return Err(unknown_code()),
+    }
     // If a concurrent replay revoked the grant in between, what we issue
     // here is revoked with it (the store decides under the grant's lock).
     state
@@ -152,20 +145,32 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
             now,
         )
         .await?;
-    let refresh_token = refresh.map(|(token, _)| token);
-    let id_token = if scopes.contains("openid") {
-        Some(tokens::mint_id_token(state, client, &ctx, binding.nonce.as_deref(), &access.token)?)
-    } else {
-        None
-    };
     Ok(TokenResponse {
         access_token: access.token,
         token_type: tokens::TOKEN_TYPE,
         expires_in: access.expires_in,
         scope: Some(scopes.to_string()),
-        refresh_token,
+        refresh_token: refresh.map(|(token, _)| token),
         id_token,
     })
+}
+
+fn unknown_code() -> ApiError {
+    invalid_grant("the authorization code is invalid or was issued to another client", "unknown code")
+}
+
+/// A second redemption means the code leaked: revoke the grant and the
+/// tokens its first redemption issued.
+async fn replayed(state: &AppState, client: &Client, grant_id: &str, now: UnixTime) -> Result<ApiError, ApiError> {
+    state.store.revoke_grant(grant_id, now).await?;
+    state.events.emit(SecurityEvent::AuthorizationCodeReplayed {
+        client_id: client.id.clone(),
+        grant_id: grant_id.to_string(),
+    });
+    Ok(invalid_grant(
+        "the authorization code was already used; the tokens issued for it are revoked",
+        format!("code replay on grant {grant_id}"),
+    ))
 }
 
 /// Refresh tokens go to clients registered for the refresh grant that asked

@@ -36,27 +36,23 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
         return Err(invalid_grant("the refresh token is invalid or revoked", "unknown refresh token"));
     };
     let grant = load_grant(state, client, &grant_id, now).await?;
-    requested_scopes(&grant, requested_scope)?;
-    requested_resource(state, client, &grant, requested_resource_param)?;
+    // Minted before spending too: a failure of ours must not burn the token
+    // (the client's retry would then look like reuse).
+    let (response, successor) = mint(state, client, &grant, requested_scope, requested_resource_param, now).await?;
 
     match state.store.consume_refresh_token(&hash, now).await? {
         ConsumeOutcome::Consumed(_) => {
-            let (response, successor) =
-                mint(state, client, &grant, requested_scope, requested_resource_param, now).await?;
             // False when a concurrent reuse revoked the family first: the
             // new tokens are then revoked with it (exactly one rotation
             // succeeded; the family is gone all the same).
             state.store.insert_refresh_successor(&hash, &successor, now).await?;
             Ok(response)
         }
-        ConsumeOutcome::Replayed { grant_id, used_at, successor } => {
+        ConsumeOutcome::Replayed { grant_id, used_at, successor: old_successor } => {
             let grace = client.refresh_token_grace;
             let within_grace = grace > 0 && now.0.saturating_sub(used_at.0) <= i64::try_from(grace).unwrap_or(i64::MAX);
-            if let (true, Some(old_successor)) = (within_grace, successor) {
-                let grant = load_grant(state, client, &grant_id, now).await?;
-                let (response, fresh) =
-                    mint(state, client, &grant, requested_scope, requested_resource_param, now).await?;
-                match state.store.replace_refresh_successor(&hash, &old_successor, &fresh, now).await {
+            if let (true, Some(old_successor)) = (within_grace, old_successor) {
+                match state.store.replace_refresh_successor(&hash, &old_successor, &successor, now).await {
                     Ok(()) => return Ok(response),
                     // The successor was used meanwhile: this is reuse after all.
                     Err(StoreError::NotFound) => {}
@@ -106,7 +102,7 @@ async fn mint(
     requested_resource_param: Option<&str>,
     now: UnixTime,
 ) -> Result<(TokenResponse, NewRefreshToken), ApiError> {
-    let resource = requested_resource(state, client, grant, requested_resource_param)?;
+    let resource = requested_resource(grant, requested_resource_param)?;
     let scopes = requested_scopes(grant, requested_scope)?;
     let user_id = grant.user_id.clone().ok_or_else(|| ApiError::internal("refresh grant without a user"))?;
     let user = state.store.get_user(&user_id).await?.filter(|u| !u.disabled);
@@ -132,15 +128,7 @@ async fn mint(
     } else {
         None
     };
-    let (token, hash) = tokens::new_refresh_token();
-    let successor = NewRefreshToken {
-        token_hash: hash,
-        grant_id: grant.id.clone(),
-        created_at: now,
-        expires_at: now.plus(state.config.tokens.refresh_token_idle_ttl).min(grant.expires_at),
-        access_jti: Some(access.jti.clone()),
-        access_expires_at: Some(access.expires_at),
-    };
+    let (token, successor) = tokens::new_refresh_token(state, grant, &access, now);
     let response = TokenResponse {
         access_token: access.token,
         token_type: tokens::TOKEN_TYPE,
@@ -164,21 +152,12 @@ fn requested_scopes(grant: &Grant, requested: Option<&str>) -> Result<ScopeSet, 
     Ok(asked)
 }
 
-/// RFC 8707 on refresh: the grant's resource by default; another resource
-/// only if the client may target it.
-fn requested_resource(
-    state: &AppState,
-    client: &Client,
-    grant: &Grant,
-    requested: Option<&str>,
-) -> Result<Option<String>, ApiError> {
+/// RFC 8707 §2.2 and RFC 6749 §6: a refresh never reaches beyond the
+/// original grant, so the only resource it may name is the grant's own.
+fn requested_resource(grant: &Grant, requested: Option<&str>) -> Result<Option<String>, ApiError> {
     match requested {
         None => Ok(grant.resource.clone()),
         Some(r) if Some(r) == grant.resource.as_deref() => Ok(Some(r.to_string())),
-        Some(r) => {
-            latchkey_domain::resource::check_target(r, client, &state.resources)
-                .map_err(|d| super::invalid_target(&d))?;
-            Ok(Some(r.to_string()))
-        }
+        Some(_) => Err(super::invalid_target("the resource was not part of the original authorization")),
     }
 }

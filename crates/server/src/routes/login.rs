@@ -15,9 +15,8 @@ use latchkey_domain::{UnixTime, User};
 use crate::authorization::issue_code;
 use crate::error::ApiError;
 use crate::forms::{cookie, parse_urlencoded};
-use crate::middleware::PAGE_CSP;
 use crate::pages::{error_page, escape, page};
-use crate::session::{self, CSRF_COOKIE};
+use crate::session;
 use crate::state::AppState;
 
 #[derive(serde::Deserialize)]
@@ -49,9 +48,17 @@ fn form(tx: &str, csrf: &str, username: &str, error: Option<&str>) -> String {
     )
 }
 
-fn login_page(state: &AppState, status: StatusCode, tx: &str, username: &str, error: Option<&str>) -> Response {
+fn login_page(
+    state: &AppState,
+    req: &AuthorizationRequest,
+    status: StatusCode,
+    tx: &str,
+    username: &str,
+    error: Option<&str>,
+) -> Response {
     let csrf = random::token(24);
-    let mut response = page(status, "Sign in", &form(tx, &csrf, username, error), PAGE_CSP);
+    let csp = crate::pages::csp_with_form_target(&req.redirect_uri);
+    let mut response = page(status, "Sign in", &form(tx, &csrf, username, error), &csp);
     if let Some(c) = session::csrf_cookie(state, &csrf) {
         response.headers_mut().append(header::SET_COOKIE, c);
     }
@@ -63,7 +70,7 @@ pub async fn show(State(state): State<AppState>, Query(q): Query<TxQuery>) -> Re
     let Some(req) = parked(&state, &tx).await? else {
         return Ok(error_page(StatusCode::BAD_REQUEST, EXPIRED));
     };
-    Ok(login_page(&state, StatusCode::OK, &tx, req.login_hint.as_deref().unwrap_or(""), None))
+    Ok(login_page(&state, &req, StatusCode::OK, &tx, req.login_hint.as_deref().unwrap_or(""), None))
 }
 
 pub async fn submit(
@@ -80,7 +87,7 @@ pub async fn submit(
     let (tx, csrf, username, pass) = (get("tx"), get("csrf"), get("username"), get("password"));
 
     // Double-submit CSRF check: the form's value must equal the cookie's.
-    let cookie_csrf = cookie(&headers, CSRF_COOKIE).unwrap_or_default();
+    let cookie_csrf = cookie(&headers, &session::csrf_cookie_name(&state)).unwrap_or_default();
     if csrf.is_empty() || !digest::secrets_equal(&csrf, &cookie_csrf) {
         return Ok(error_page(StatusCode::FORBIDDEN, "The sign-in form expired. Go back and try again."));
     }
@@ -89,7 +96,7 @@ pub async fn submit(
     };
     let Some(user) = check_password(&state, &username, &pass).await? else {
         // One message for unknown user, wrong password and disabled account.
-        return Ok(login_page(&state, StatusCode::OK, &tx, &username, Some("Wrong username or password.")));
+        return Ok(login_page(&state, &req, StatusCode::OK, &tx, &username, Some("Wrong username or password.")));
     };
     // Only the first submit completes the request.
     if !state.store.take_auth_request(&tx).await? {
@@ -111,6 +118,9 @@ async fn check_password(state: &AppState, username: &str, pass: &str) -> Result<
     let user = state.store.get_user_by_username(username).await?;
     let hash = user.as_ref().and_then(|u| u.password_hash.clone()).unwrap_or_else(|| state.dummy_password_hash.clone());
     let pass = pass.to_string();
+    // Argon2 costs 19 MiB and tens of milliseconds: bound how many run at
+    // once, so a flood of login posts cannot exhaust memory or threads.
+    let _permit = state.password_checks.acquire().await.map_err(ApiError::internal)?;
     let ok = tokio::task::spawn_blocking(move || password::verify(&pass, &hash)).await.map_err(ApiError::internal)?;
     Ok(match user {
         Some(u) if ok && !u.disabled && u.password_hash.is_some() => Some(u),

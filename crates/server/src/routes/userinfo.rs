@@ -5,7 +5,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use latchkey_domain::access_token::TokenProblem;
 use latchkey_domain::{ErrorCode, UnixTime};
@@ -31,18 +31,13 @@ pub async fn handle(State(state): State<AppState>, uri: Uri, headers: HeaderMap)
     if uri.query().is_some_and(|q| q.contains("access_token=")) {
         return Err(ApiError::bad_request("send the access token in the Authorization header, not the query string"));
     }
-    let token = match headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        None => {
-            // RFC 6750 §3.1: no token, no error code.
-            let mut e = ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::InvalidToken, "an access token is required");
-            e.www_authenticate = Some(format!("Bearer realm=\"{}\"", state.issuer.as_str()));
-            return Err(e);
-        }
-        Some(v) => v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")).map(str::trim).unwrap_or(""),
+    let Some(token) = crate::forms::bearer_token(&headers) else {
+        // RFC 6750 §3.1: no (bearer) token, no error code in the challenge.
+        let mut e =
+            ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::InvalidToken, "a bearer access token is required");
+        e.www_authenticate = Some(format!("Bearer realm=\"{}\"", state.issuer.as_str()));
+        return Err(e);
     };
-    if token.is_empty() {
-        return Err(ApiError::bad_request("use the Bearer scheme"));
-    }
     let claims = crate::access_tokens::verify(&state, token).await.map_err(|p| match p {
         TokenProblem::CheckUnavailable(r) => ApiError::unavailable(r),
         other => invalid_token(&state, other.to_string()),
