@@ -6,6 +6,7 @@ pub mod access_token;
 pub mod algorithm;
 pub mod authorize;
 pub mod client;
+pub mod consent;
 pub mod error;
 pub mod event;
 pub mod id_token;

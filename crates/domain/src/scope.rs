@@ -89,3 +89,9 @@ mod tests {
         assert!(ScopeSet::parse("read:orders https://api.example.com/x").is_ok());
     }
 }
+
+impl ScopeSet {
+    pub fn union(&self, other: &ScopeSet) -> ScopeSet {
+        ScopeSet(self.0.union(&other.0).cloned().collect())
+    }
+}

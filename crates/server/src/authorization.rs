@@ -7,8 +7,9 @@ use std::time::Duration;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use latchkey_crypto::{digest, random};
-use latchkey_domain::authorize::{AuthorizationRequest, AuthorizeError, ResponseMode};
-use latchkey_domain::{OAuthError, UnixTime, User};
+use latchkey_domain::authorize::{AuthorizationRequest, AuthorizeError, Prompt, ResponseMode};
+use latchkey_domain::consent::needs_consent;
+use latchkey_domain::{ErrorCode, OAuthError, ScopeSet, UnixTime, User};
 use latchkey_store::{Grant, Session};
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +29,68 @@ pub struct CodeBinding {
     pub session_id: String,
     #[serde(default)]
     pub resource: Option<String>,
+}
+
+/// How long a parked request waits for the user to sign in or consent.
+pub const AUTH_REQUEST_TTL: Duration = Duration::from_secs(600);
+
+/// Parks `req` server-side; the login and consent pages continue from the
+/// returned id, never from a URL the client supplied.
+pub async fn park(state: &AppState, req: &AuthorizationRequest) -> Result<String, ApiError> {
+    let now = UnixTime::now();
+    let id = random::token(24);
+    let json = serde_json::to_string(req).map_err(ApiError::internal)?;
+    state.store.insert_auth_request(&id, &json, now, now.plus(AUTH_REQUEST_TTL)).await?;
+    Ok(id)
+}
+
+pub fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Once the user is known: ask for consent when needed (OIDC Core
+/// §3.1.2.4), or fail under `prompt=none`; otherwise issue the code. `tx`
+/// is the id of the parked request, if it is parked: it is taken (once) when
+/// the code is issued.
+pub async fn proceed(
+    state: &AppState,
+    req: &AuthorizationRequest,
+    session: &Session,
+    user: &User,
+    tx: Option<&str>,
+) -> Result<Response, ApiError> {
+    let client = state.store.get_client(&req.client_id).await?.ok_or_else(|| ApiError::internal("client vanished"))?;
+    let allowed = state.store.get_consent(&user.id, &client.id).await?.and_then(|s| ScopeSet::parse(&s).ok());
+    if needs_consent(&client, allowed.as_ref(), &req.scopes, req.has_prompt(Prompt::Consent)) {
+        if req.has_prompt(Prompt::None) {
+            return Ok(error_response(
+                state,
+                &req.redirect_uri,
+                req.response_mode,
+                req.state.as_deref(),
+                &OAuthError::new(
+                    ErrorCode::ConsentRequired,
+                    "the user must consent, and prompt=none forbids showing a page",
+                ),
+            ));
+        }
+        let tx = match tx {
+            Some(t) => t.to_string(),
+            None => park(state, req).await?,
+        };
+        return Ok(see_other(&state.issuer.endpoint(&format!("/consent?tx={tx}"))));
+    }
+    if let Some(t) = tx
+        && !state.store.take_auth_request(t).await?
+    {
+        return Ok(crate::pages::error_page(StatusCode::BAD_REQUEST, crate::routes::login::EXPIRED));
+    }
+    issue_code(state, req, session, user).await
 }
 
 /// Issues a code for `req` on behalf of the user of `session`, and sends it.
@@ -134,12 +197,7 @@ fn respond(redirect_uri: &str, mode: ResponseMode, params: &[(&str, String)]) ->
                     q.append_pair(k, v);
                 }
             }
-            let mut response = StatusCode::SEE_OTHER.into_response();
-            if let Ok(v) = HeaderValue::from_str(url.as_str()) {
-                response.headers_mut().insert(header::LOCATION, v);
-            }
-            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            response
+            see_other(url.as_str())
         }
         ResponseMode::FormPost => form_post(redirect_uri, params),
     }

@@ -9,6 +9,7 @@
 mod auth_requests;
 mod clients;
 mod codec;
+mod consents;
 mod keys;
 mod meta;
 mod resources;

@@ -11,6 +11,10 @@ pub struct Browser {
     cookies: Mutex<HashMap<String, String>>,
 }
 
+fn location(resp: &reqwest::Response) -> Option<String> {
+    resp.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
 /// The value of `<input name="NAME" value="...">` in a page.
 pub fn hidden_input(html: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
@@ -79,26 +83,39 @@ impl Browser {
         Ok(resp)
     }
 
-    /// Opens `auth_url`; if it leads to the login page, signs in. Returns
-    /// the response that leaves Latchkey (a redirect to the client, a
-    /// form_post page, or an error page).
+    /// Opens `auth_url`; if it leads to the login page, signs in; if it then
+    /// leads to the consent page, allows. Returns the response that leaves
+    /// Latchkey (a redirect to the client, a form_post page, or an error page).
     pub async fn authorize(&self, auth_url: &str, username: &str, password: &str) -> Result<reqwest::Response> {
-        let resp = self.get(auth_url).await?;
-        let Some(location) =
-            resp.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string)
-        else {
-            return Ok(resp);
-        };
-        if !location.contains("/login?tx=") {
-            return Ok(resp);
+        self.authorize_deciding(auth_url, username, password, "approve").await
+    }
+
+    /// [`Self::authorize`] with the consent decision given (`approve` or `deny`).
+    pub async fn authorize_deciding(
+        &self,
+        auth_url: &str,
+        username: &str,
+        password: &str,
+        decision: &str,
+    ) -> Result<reqwest::Response> {
+        let mut resp = self.get(auth_url).await?;
+        if let Some(login) = location(&resp).filter(|l| l.contains("/login?tx=")) {
+            let html = self.get(&login).await?.text().await?;
+            let tx = hidden_input(&html, "tx").context("login page without tx")?;
+            let csrf = hidden_input(&html, "csrf").context("login page without csrf")?;
+            let post = login.split('?').next().unwrap_or(&login).to_string();
+            resp = self
+                .post_form(&post, &[("tx", &tx), ("csrf", &csrf), ("username", username), ("password", password)])
+                .await?;
         }
-        let page = self.get(&location).await?;
-        let html = page.text().await?;
-        let tx = hidden_input(&html, "tx").context("login page without tx")?;
-        let csrf = hidden_input(&html, "csrf").context("login page without csrf")?;
-        let login_url = location.split('?').next().unwrap_or(&location).to_string();
-        self.post_form(&login_url, &[("tx", &tx), ("csrf", &csrf), ("username", username), ("password", password)])
-            .await
+        if let Some(consent) = location(&resp).filter(|l| l.contains("/consent?tx=")) {
+            let html = self.get(&consent).await?.text().await?;
+            let tx = hidden_input(&html, "tx").context("consent page without tx")?;
+            let csrf = hidden_input(&html, "csrf").context("consent page without csrf")?;
+            let post = consent.split('?').next().unwrap_or(&consent).to_string();
+            resp = self.post_form(&post, &[("tx", &tx), ("csrf", &csrf), ("decision", decision)]).await?;
+        }
+        Ok(resp)
     }
 
     /// [`Self::authorize`], expecting a redirect back to the client; returns

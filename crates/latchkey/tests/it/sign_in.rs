@@ -26,6 +26,7 @@ id = "spa"
 type = "public"
 redirect_uris = ["{SPA_REDIRECT}"]
 scopes = ["openid", "profile", "email", "offline_access"]
+first_party = true
 
 [[resources]]
 identifier = "https://orders.example.test"
@@ -59,6 +60,14 @@ secret = "{WEB_SECRET}"
 redirect_uris = ["{WEB_REDIRECT}"]
 scopes = ["openid", "offline_access"]
 refresh_token_reuse_grace = "60s"
+
+[[clients]]
+id = "first"
+type = "confidential"
+secret = "{WEB_SECRET}"
+redirect_uris = ["{WEB_REDIRECT}"]
+scopes = ["openid", "email"]
+first_party = true
 
 [[clients]]
 id = "native"
@@ -980,5 +989,78 @@ async fn host_prefixed_secure_cookies_with_an_https_issuer() {
         .find(|c| c.contains("latchkey_session"))
         .unwrap();
     assert!(session.starts_with("__Host-latchkey_session=") && session.contains("; Secure"), "{session}");
+    server.stop().await;
+}
+
+/// Consent (OIDC Core §3.1.2.4): asked for third-party clients, remembered
+/// per user and client, asked again when scopes grow or prompt=consent,
+/// never for first-party clients; a denial goes back as access_denied.
+#[tokio::test]
+async fn consent_is_asked_remembered_and_refusable() {
+    let (_setup, server) = start(Backend::Sqlite).await.unwrap();
+    let url = |client: &str, scope: &str, extra: &[(&str, &str)]| {
+        let mut p = vec![
+            ("response_type", "code"),
+            ("client_id", client),
+            ("redirect_uri", WEB_REDIRECT),
+            ("scope", scope),
+            ("state", "s9"),
+        ];
+        p.extend_from_slice(extra);
+        auth_url(&server, &p)
+    };
+    // Deny: back to the client with access_denied, state and iss.
+    let browser = Browser::new();
+    let resp =
+        browser.authorize_deciding(&url("web", "openid email", &[]), "alice", "alice-password", "deny").await.unwrap();
+    let q = redirect_query(&resp);
+    assert_eq!((q["error"].as_str(), q["state"].as_str(), q["iss"].as_str()), ("access_denied", "s9", server.issuer()));
+
+    // The consent page says what is asked, in words.
+    let resp = browser.get(&url("web", "openid email", &[])).await.unwrap();
+    let consent = resp.headers()["location"].to_str().unwrap().to_string();
+    assert!(consent.contains("/consent?tx="), "signed in, but no consent yet: {consent}");
+    let page = browser.get(&consent).await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("See your email address")
+            && page.contains("value=\"approve\"")
+            && page.contains("value=\"deny\"")
+    );
+    // prompt=none cannot show it.
+    let resp = browser.get(&url("web", "openid email", &[("prompt", "none")])).await.unwrap();
+    assert_eq!(redirect_query(&resp)["error"], "consent_required");
+
+    // Allow once; then remembered.
+    let resp = browser.authorize(&url("web", "openid email", &[]), "alice", "alice-password").await.unwrap();
+    assert!(redirect_query(&resp).contains_key("code"));
+    let resp = browser.get(&url("web", "openid", &[("prompt", "none")])).await.unwrap();
+    assert!(redirect_query(&resp).contains_key("code"), "a subset of what was allowed");
+    // More scopes, or prompt=consent: asked again.
+    let resp = browser.get(&url("web", "openid email profile", &[])).await.unwrap();
+    assert!(resp.headers()["location"].to_str().unwrap().contains("/consent?tx="));
+    let resp = browser.get(&url("web", "openid", &[("prompt", "consent")])).await.unwrap();
+    assert!(resp.headers()["location"].to_str().unwrap().contains("/consent?tx="));
+    // A forged consent post is refused.
+    let tx = resp.headers()["location"].to_str().unwrap().split("tx=").nth(1).unwrap().to_string();
+    let other = Browser::new();
+    let r =
+        other.post_form(&server.url("/consent"), &[("tx", &tx), ("csrf", "x"), ("decision", "approve")]).await.unwrap();
+    assert_eq!(r.status(), 403);
+
+    // First-party clients are not asked.
+    let fresh = Browser::new();
+    let resp = fresh.get(&url("first", "openid email", &[])).await.unwrap();
+    let login = resp.headers()["location"].to_str().unwrap().to_string();
+    let html = fresh.get(&login).await.unwrap().text().await.unwrap();
+    let tx = latchkey_testkit::browser::hidden_input(&html, "tx").unwrap();
+    let csrf = latchkey_testkit::browser::hidden_input(&html, "csrf").unwrap();
+    let resp = fresh
+        .post_form(
+            &server.url("/login"),
+            &[("tx", &tx), ("csrf", &csrf), ("username", "alice"), ("password", "alice-password")],
+        )
+        .await
+        .unwrap();
+    assert!(redirect_query(&resp).contains_key("code"), "first-party: straight to the client");
     server.stop().await;
 }

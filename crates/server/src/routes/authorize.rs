@@ -4,25 +4,19 @@
 //! they do (the login page continues from an id, never from a URL the
 //! client supplied).
 
-use std::time::Duration;
-
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
-use latchkey_crypto::random;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::Response;
 use latchkey_domain::authorize::{self, AuthorizationRequest, Prompt};
 use latchkey_domain::{ErrorCode, OAuthError, UnixTime};
 
-use crate::authorization::{authorize_error, error_response, issue_code};
+use crate::authorization::{authorize_error, error_response, park, proceed, see_other};
 use crate::error::ApiError;
 use crate::forms::parse_urlencoded;
 use crate::pages::error_page;
 use crate::session;
 use crate::state::AppState;
-
-/// How long a parked request waits for the user to sign in.
-pub const AUTH_REQUEST_TTL: Duration = Duration::from_secs(600);
 
 pub async fn handle(
     State(state): State<AppState>,
@@ -85,7 +79,7 @@ async fn run(
     match current {
         Some((s, user)) if !req.has_prompt(Prompt::Login) && fresh_enough(s.auth_time) => {
             state.store.touch_session(&s.id, now).await?;
-            issue_code(state, &req, &s, &user).await
+            proceed(state, &req, &s, &user, None).await
         }
         // OIDC Core §3.1.2.6: prompt=none never shows a page.
         _ if req.has_prompt(Prompt::None) => Ok(error_response(
@@ -100,14 +94,6 @@ async fn run(
 }
 
 async fn park_and_login(state: &AppState, req: &AuthorizationRequest) -> Result<Response, ApiError> {
-    let now = UnixTime::now();
-    let id = random::token(24);
-    let json = serde_json::to_string(req).map_err(ApiError::internal)?;
-    state.store.insert_auth_request(&id, &json, now, now.plus(AUTH_REQUEST_TTL)).await?;
-    let location = state.issuer.endpoint(&format!("/login?tx={id}"));
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(response)
+    let tx = park(state, req).await?;
+    Ok(see_other(&state.issuer.endpoint(&format!("/login?tx={tx}"))))
 }

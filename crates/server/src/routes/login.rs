@@ -12,7 +12,7 @@ use latchkey_domain::authorize::AuthorizationRequest;
 use latchkey_domain::id_token::ACR_PASSWORD;
 use latchkey_domain::{UnixTime, User};
 
-use crate::authorization::issue_code;
+use crate::authorization::proceed;
 use crate::error::ApiError;
 use crate::forms::{cookie, parse_urlencoded};
 use crate::pages::{error_page, escape, page};
@@ -21,10 +21,10 @@ use crate::state::AppState;
 
 #[derive(serde::Deserialize)]
 pub struct TxQuery {
-    tx: Option<String>,
+    pub tx: Option<String>,
 }
 
-const EXPIRED: &str =
+pub const EXPIRED: &str =
     "This sign-in request has expired or was already used. Go back to the application and start again.";
 
 async fn parked(state: &AppState, tx: &str) -> Result<Option<AuthorizationRequest>, ApiError> {
@@ -98,14 +98,12 @@ pub async fn submit(
         // One message for unknown user, wrong password and disabled account.
         return Ok(login_page(&state, &req, StatusCode::OK, &tx, &username, Some("Wrong username or password.")));
     };
-    // Only the first submit completes the request.
-    if !state.store.take_auth_request(&tx).await? {
-        return Ok(error_page(StatusCode::BAD_REQUEST, EXPIRED));
-    }
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
     let (session, secret) =
         session::start(&state, &user, ACR_PASSWORD, &["pwd"], user_agent, Some(peer.ip().to_string())).await?;
-    let mut response = issue_code(&state, &req, &session, &user).await?;
+    // Consent next if needed; the parked request is taken (once) when the
+    // code is issued, so a double submit completes only once.
+    let mut response = proceed(&state, &req, &session, &user, Some(&tx)).await?;
     if let Some(c) = session::session_cookie(&state, &secret, state.config.session_ttl) {
         response.headers_mut().append(header::SET_COOKIE, c);
     }

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod authorize;
+pub mod consent;
 pub mod discovery;
 pub mod error_reference;
 pub mod health;

@@ -143,6 +143,17 @@ CREATE TABLE refresh_tokens (
 CREATE INDEX refresh_tokens_grant ON refresh_tokens(grant_id);
 CREATE INDEX refresh_tokens_expiry ON refresh_tokens(expires_at);
 
+-- What a user allowed a client: remembered per user and client; a request
+-- for more scopes asks again.
+CREATE TABLE consents (
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    client_id TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+    scopes TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, client_id)
+);
+
 -- Authorization requests waiting for the user to sign in: the login step
 -- continues through this server-side id, never a client-supplied URL.
 CREATE TABLE auth_requests (
