@@ -50,6 +50,10 @@ impl ScopeSet {
         self.0.is_empty()
     }
 
+    pub fn union(&self, other: &ScopeSet) -> ScopeSet {
+        ScopeSet(self.0.union(&other.0).cloned().collect())
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(String::as_str)
     }
@@ -87,11 +91,5 @@ mod tests {
         assert!(ScopeSet::parse("a\\b").is_err());
         assert!(ScopeSet::parse("caf\u{e9}").is_err());
         assert!(ScopeSet::parse("read:orders https://api.example.com/x").is_ok());
-    }
-}
-
-impl ScopeSet {
-    pub fn union(&self, other: &ScopeSet) -> ScopeSet {
-        ScopeSet(self.0.union(&other.0).cloned().collect())
     }
 }
