@@ -8,14 +8,13 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use latchkey_crypto::{digest, random};
-use latchkey_domain::authorize::AuthorizationRequest;
 use latchkey_domain::{ErrorCode, OAuthError, ScopeSet, UnixTime};
 
 use crate::authorization::{error_response, issue_code};
 use crate::error::ApiError;
 use crate::forms::{cookie, parse_urlencoded};
 use crate::pages::{error_page, escape, page};
-use crate::routes::login::{EXPIRED, TxQuery};
+use crate::routes::login::{EXPIRED, TxQuery, parked};
 use crate::session;
 use crate::state::AppState;
 
@@ -33,11 +32,6 @@ fn describe(state: &AppState, scope: &str) -> String {
             .map(|s| s.description.clone())
             .unwrap_or_else(|| format!("Use the permission \u{201c}{other}\u{201d}")),
     }
-}
-
-async fn parked(state: &AppState, tx: &str) -> Result<Option<AuthorizationRequest>, ApiError> {
-    let Some(json) = state.store.get_auth_request(tx, UnixTime::now()).await? else { return Ok(None) };
-    Ok(serde_json::from_str(&json).ok())
 }
 
 pub async fn show(

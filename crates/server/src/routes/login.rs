@@ -27,7 +27,8 @@ pub struct TxQuery {
 pub const EXPIRED: &str =
     "This sign-in request has expired or was already used. Go back to the application and start again.";
 
-async fn parked(state: &AppState, tx: &str) -> Result<Option<AuthorizationRequest>, ApiError> {
+/// The authorization request parked under `tx`, if it has not expired.
+pub async fn parked(state: &AppState, tx: &str) -> Result<Option<AuthorizationRequest>, ApiError> {
     let Some(json) = state.store.get_auth_request(tx, UnixTime::now()).await? else { return Ok(None) };
     Ok(serde_json::from_str(&json).ok())
 }
