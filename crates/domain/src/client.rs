@@ -164,6 +164,14 @@ impl Client {
     }
 }
 
+/// The `sub` of tokens a client obtains for itself (client credentials).
+/// Client ids never contain ':' and user ids are hex, so `client:` keeps the
+/// two id spaces apart by construction (RFC 9068 §5): no client token can
+/// ever name a user, and consumers can tell them apart.
+pub fn client_subject(client_id: &str) -> String {
+    format!("client:{client_id}")
+}
+
 pub fn validate_client_id(id: &str) -> Result<(), ClientError> {
     // ':' is reserved: client_secret_basic separates id and secret with it
     // (RFC 6749 §2.3.1), and later issues keep client subjects apart from

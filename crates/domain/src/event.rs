@@ -66,6 +66,11 @@ pub enum SecurityEvent {
         client_id: String,
         grant_id: String,
     },
+    /// A client revoked one of its tokens (RFC 7009).
+    TokenRevoked {
+        client_id: String,
+        token_kind: String,
+    },
 }
 
 impl SecurityEvent {
@@ -87,6 +92,7 @@ impl SecurityEvent {
             SecurityEvent::AdminAccessDenied { .. } => "admin.access_denied",
             SecurityEvent::AuthorizationCodeReplayed { .. } => "token.code_replayed",
             SecurityEvent::RefreshTokenReused { .. } => "token.refresh_reused",
+            SecurityEvent::TokenRevoked { .. } => "token.revoked",
         }
     }
 }

@@ -23,6 +23,11 @@ pub struct RouteLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct GrantLabels {
+    pub grant_type: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PoolLabels {
     pub state: &'static str,
 }
@@ -34,6 +39,9 @@ pub struct Metrics {
     pub requests: Family<RequestLabels, Counter>,
     pub latency: HistogramFamily,
     pub pool: Family<PoolLabels, Gauge>,
+    /// Tokens issued per grant: counted, not one event each (an event per
+    /// token at thousands per second would be its own bottleneck).
+    pub tokens_issued: Family<GrantLabels, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -50,7 +58,9 @@ impl Default for Metrics {
         registry.register("http_requests", "HTTP requests by method, route and status", requests.clone());
         registry.register("http_request_duration_seconds", "HTTP request latency by method and route", latency.clone());
         registry.register("db_pool_connections", "Database pool connections by state", pool.clone());
-        Metrics { registry, requests, latency, pool }
+        let tokens_issued = Family::<GrantLabels, Counter>::default();
+        registry.register("tokens_issued", "Access tokens issued by grant type", tokens_issued.clone());
+        Metrics { registry, requests, latency, pool, tokens_issued }
     }
 }
 

@@ -23,14 +23,18 @@ async fn metadata_and_jwks(backend: Backend) {
     assert_eq!(oidc["userinfo_endpoint"], format!("{issuer}/userinfo"));
     assert_eq!(oidc["response_types_supported"], serde_json::json!(["code"]));
     assert_eq!(oidc["response_modes_supported"], serde_json::json!(["query", "form_post"]));
-    assert_eq!(oidc["grant_types_supported"], serde_json::json!(["authorization_code", "refresh_token"]));
+    assert_eq!(
+        oidc["grant_types_supported"],
+        serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])
+    );
+    assert_eq!(oidc["revocation_endpoint"], format!("{issuer}/revoke"));
     assert_eq!(oidc["code_challenge_methods_supported"], serde_json::json!(["S256"]));
     assert_eq!(oidc["authorization_response_iss_parameter_supported"], true);
     assert_eq!(
         oidc["token_endpoint_auth_methods_supported"],
         serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
     );
-    for absent in ["introspection_endpoint", "revocation_endpoint", "end_session_endpoint", "registration_endpoint"] {
+    for absent in ["introspection_endpoint", "end_session_endpoint", "registration_endpoint"] {
         assert!(oidc.get(absent).is_none(), "{absent} is not implemented yet");
     }
 

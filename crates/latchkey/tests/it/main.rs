@@ -10,6 +10,7 @@ mod config;
 mod discovery;
 mod http_edge;
 mod keys;
+mod machine;
 mod serve;
 mod sign_in;
 mod static_config;

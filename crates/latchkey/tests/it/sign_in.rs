@@ -62,6 +62,14 @@ scopes = ["openid", "offline_access"]
 refresh_token_reuse_grace = "60s"
 
 [[clients]]
+id = "service"
+type = "confidential"
+secret = "{WEB_SECRET}"
+grant_types = ["client_credentials"]
+scopes = ["orders:read", "orders:write", "openid"]
+audiences = ["https://orders.example.test"]
+
+[[clients]]
 id = "first"
 type = "confidential"
 secret = "{WEB_SECRET}"
@@ -644,7 +652,12 @@ async fn client_authentication_rules() {
     assert!(b["error_description"].as_str().unwrap().contains("code"));
     let (s, b, _) = token_request(&server, Some(("web", WEB_SECRET)), &[("grant_type", "password")]).await;
     assert_eq!((s, b["error"].as_str()), (400, Some("unsupported_grant_type")));
-    let (s, b, _) = token_request(&server, Some(("web", WEB_SECRET)), &[("grant_type", "client_credentials")]).await;
+    let (s, b, _) = token_request(
+        &server,
+        Some(("web", WEB_SECRET)),
+        &[("grant_type", "urn:ietf:params:oauth:grant-type:device_code")],
+    )
+    .await;
     assert_eq!((s, b["error"].as_str()), (400, Some("unsupported_grant_type")));
     let resp = server
         .http
@@ -711,7 +724,7 @@ async fn concurrent_code_redemptions(backend: Backend) {
 }
 both_backends!(concurrent_code_redemptions);
 
-async fn refresh(
+pub async fn refresh(
     server: &TestServer,
     client: (&str, Option<&str>),
     token: &str,
@@ -729,7 +742,7 @@ async fn refresh(
     (s, b)
 }
 
-async fn tokens_for(server: &TestServer, client: &str, scope: &str) -> serde_json::Value {
+pub async fn tokens_for(server: &TestServer, client: &str, scope: &str) -> serde_json::Value {
     let browser = Browser::new();
     let code = code_for(server, &browser, client, WEB_REDIRECT, None, scope).await;
     let (s, b, _) = token_request(

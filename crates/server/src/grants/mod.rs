@@ -2,6 +2,7 @@
 //! may use it, validates its parameters, and mints through `tokens`.
 
 pub mod authorization_code;
+pub mod client_credentials;
 pub mod refresh_token;
 
 use axum::http::StatusCode;

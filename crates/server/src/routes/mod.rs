@@ -10,5 +10,6 @@ pub mod health;
 pub mod jwks;
 pub mod login;
 pub mod metrics;
+pub mod revoke;
 pub mod token;
 pub mod userinfo;

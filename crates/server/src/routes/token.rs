@@ -35,6 +35,7 @@ pub async fn handle(
         None => return Err(ApiError::bad_request("grant_type is missing")),
         Some("authorization_code") => grants::authorization_code::handle(&state, &client, &params).await?,
         Some("refresh_token") => grants::refresh_token::handle(&state, &client, &params).await?,
+        Some("client_credentials") => grants::client_credentials::handle(&state, &client, &params).await?,
         Some(other) => {
             return Err(ApiError::new(
                 axum::http::StatusCode::BAD_REQUEST,
