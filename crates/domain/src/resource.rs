@@ -20,6 +20,10 @@ pub struct ApiResource {
     pub signing_alg: Option<SigningAlg>,
     /// User claims copied into access tokens for this audience.
     pub forwarded_claims: Vec<String>,
+    /// Clients (the API's own resource-server credentials) that may
+    /// introspect tokens whose audience is this resource.
+    #[serde(default)]
+    pub introspection_clients: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -148,6 +148,7 @@ pub async fn seed_dev(store: &Store, data_dir: &Path, events: &dyn EventSink) ->
         access_token_ttl: None,
         signing_alg: None,
         forwarded_claims: vec![],
+        introspection_clients: vec![],
     };
     store.upsert_resource(&resource, Origin::Dev, now).await?;
 

@@ -212,6 +212,8 @@ pub struct ResourceFile {
     pub signing_alg: Option<String>,
     #[serde(default)]
     pub forwarded_claims: Vec<String>,
+    #[serde(default)]
+    pub introspection_clients: Vec<String>,
 }
 
 /// What the command line (and its environment variables) said; wins over
@@ -737,6 +739,7 @@ fn resolve_resource(r: &ResourceFile) -> Result<latchkey_domain::ApiResource, Co
             })
             .transpose()?,
         forwarded_claims: r.forwarded_claims.clone(),
+        introspection_clients: r.introspection_clients.clone(),
     };
     resource.validate().map_err(|e| invalid(&setting, e.to_string()))?;
     Ok(resource)

@@ -46,7 +46,7 @@ use crate::error::ApiError;
 use crate::issuer::Issuer;
 use crate::keyring::{KeyError, KeyManager, KeyRing};
 use crate::routes::{
-    admin, authorize, consent, discovery, error_reference, health, jwks, login, revoke, token, userinfo,
+    admin, authorize, consent, discovery, error_reference, health, introspect, jwks, login, revoke, token, userinfo,
 };
 
 /// Concurrent Argon2 verifications (each holds 19 MiB).
@@ -246,6 +246,7 @@ pub fn app(state: AppState) -> Router {
         .route(&format!("{p}/consent"), get(consent::show).post(consent::decide))
         .route(&format!("{p}/token"), post(token::handle).layer(api_cors()))
         .route(&format!("{p}/revoke"), post(revoke::handle).layer(api_cors()))
+        .route(&format!("{p}/introspect"), post(introspect::handle))
         .route(&format!("{p}/userinfo"), get(userinfo::handle).post(userinfo::handle).layer(api_cors()))
         .route(&format!("{p}/portal/errors"), get(error_reference::get))
         .route(&format!("{p}/admin/v1/keys"), get(admin::list_keys))

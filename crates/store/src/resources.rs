@@ -17,17 +17,18 @@ fn from_row(r: &AnyRow) -> Result<ApiResource> {
         access_token_ttl: ttl_from_db(r.try_get("access_token_ttl")?),
         signing_alg: alg.map(|a| parse("signing_alg", &a)).transpose()?,
         forwarded_claims: from_json("forwarded_claims", &r.try_get::<String, _>("forwarded_claims")?)?,
+        introspection_clients: from_json("introspection_clients", &r.try_get::<String, _>("introspection_clients")?)?,
     })
 }
 
 impl Store {
     pub async fn upsert_resource(&self, r: &ApiResource, origin: Origin, now: UnixTime) -> Result<()> {
         sqlx::query(
-            "INSERT INTO api_resources (identifier, name, scopes, access_token_ttl, signing_alg, forwarded_claims, origin, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+            "INSERT INTO api_resources (identifier, name, scopes, access_token_ttl, signing_alg, forwarded_claims, introspection_clients, origin, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
              ON CONFLICT (identifier) DO UPDATE SET name = excluded.name, scopes = excluded.scopes, \
              access_token_ttl = excluded.access_token_ttl, signing_alg = excluded.signing_alg, \
-             forwarded_claims = excluded.forwarded_claims, origin = excluded.origin, updated_at = excluded.updated_at",
+             forwarded_claims = excluded.forwarded_claims, introspection_clients = excluded.introspection_clients, origin = excluded.origin, updated_at = excluded.updated_at",
         )
         .bind(&r.identifier)
         .bind(&r.name)
@@ -35,6 +36,7 @@ impl Store {
         .bind(ttl_to_db(r.access_token_ttl))
         .bind(r.signing_alg.map(|a| a.as_str()))
         .bind(to_json(&r.forwarded_claims)?)
+        .bind(to_json(&r.introspection_clients)?)
         .bind(origin.as_str())
         .bind(now.0)
         .execute(&self.pool)
@@ -44,7 +46,7 @@ impl Store {
 
     pub async fn list_resources(&self) -> Result<Vec<ApiResource>> {
         let rows = sqlx::query(
-            "SELECT identifier, name, scopes, access_token_ttl, signing_alg, forwarded_claims FROM api_resources ORDER BY identifier",
+            "SELECT identifier, name, scopes, access_token_ttl, signing_alg, forwarded_claims, introspection_clients FROM api_resources ORDER BY identifier",
         )
         .fetch_all(&self.pool)
         .await?;

@@ -70,6 +70,14 @@ fn grant_from_row(r: &AnyRow) -> Result<Grant> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshTokenInfo {
+    pub grant_id: String,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+    pub used: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeekedCode {
     pub client_id: String,
     pub grant_id: String,
@@ -310,6 +318,24 @@ impl Store {
             Some(r) => Some(r.try_get("grant_id")?),
             None => None,
         })
+    }
+
+    /// What introspection may say about a refresh token.
+    pub async fn refresh_token_info(&self, token_hash: &[u8]) -> Result<Option<RefreshTokenInfo>> {
+        let row =
+            sqlx::query("SELECT grant_id, created_at, expires_at, used_at FROM refresh_tokens WHERE token_hash = $1")
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|r| -> Result<RefreshTokenInfo> {
+            Ok(RefreshTokenInfo {
+                grant_id: r.try_get("grant_id")?,
+                created_at: UnixTime(r.try_get("created_at")?),
+                expires_at: UnixTime(r.try_get("expires_at")?),
+                used: r.try_get::<Option<i64>, _>("used_at")?.is_some(),
+            })
+        })
+        .transpose()
     }
 
     /// Spends a refresh token; returns its grant on first use. A spent token

@@ -34,7 +34,8 @@ async fn metadata_and_jwks(backend: Backend) {
         oidc["token_endpoint_auth_methods_supported"],
         serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
     );
-    for absent in ["introspection_endpoint", "end_session_endpoint", "registration_endpoint"] {
+    assert_eq!(oidc["introspection_endpoint"], format!("{issuer}/introspect"));
+    for absent in ["end_session_endpoint", "registration_endpoint"] {
         assert!(oidc.get(absent).is_none(), "{absent} is not implemented yet");
     }
 

@@ -107,3 +107,113 @@ async fn revocation(backend: Backend) {
     server.stop().await;
 }
 crate::both_backends!(revocation);
+
+async fn introspect(server: &TestServer, client: &str, token: &str) -> (u16, serde_json::Value) {
+    let resp = server
+        .http
+        .post(server.url("/introspect"))
+        .basic_auth(client, Some(WEB_SECRET))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or_default())
+}
+
+fn forge(token: &str, header: &str, signature: &str) -> String {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    format!("{}.{payload}.{signature}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(header))
+}
+
+/// RFC 7662: who may introspect what, and every token not valid now is
+/// simply inactive.
+async fn introspection(backend: Backend) {
+    let Some((_setup, server)) = start(backend).await else { return };
+    let t = tokens_for(&server, "web", "openid offline_access").await;
+    let (access, rt) = (t["access_token"].as_str().unwrap(), t["refresh_token"].as_str().unwrap());
+
+    let (s, v) = introspect(&server, "web", access).await;
+    assert_eq!(s, 200);
+    assert_eq!(v["active"], true, "{v}");
+    for field in ["scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "token_type", "sid"] {
+        assert!(v.get(field).is_some(), "introspection lacks {field}: {v}");
+    }
+    assert_eq!((v["client_id"].as_str(), v["token_type"].as_str()), (Some("web"), Some("Bearer")));
+    // Another client learns nothing; the owner sees its refresh token.
+    assert_eq!(introspect(&server, "graceful", access).await.1, serde_json::json!({"active": false}));
+    let (_, v) = introspect(&server, "web", rt).await;
+    assert_eq!((v["active"].as_bool(), v["token_type"].as_str()), (Some(true), Some("refresh_token")), "{v}");
+    assert_eq!(introspect(&server, "graceful", rt).await.1["active"], false);
+
+    // The API's resource-server client sees tokens for its audience only.
+    let (_, api_token) = client_credentials(&server, "service", &[("resource", "https://orders.example.test")]).await;
+    let api_token = api_token["access_token"].as_str().unwrap();
+    assert_eq!(introspect(&server, "orders-api", api_token).await.1["active"], true);
+    assert_eq!(introspect(&server, "orders-api", access).await.1["active"], false, "not its audience");
+    assert_eq!(introspect(&server, "graceful", api_token).await.1["active"], false);
+
+    // Forged and invalid tokens: inactive, never an error.
+    let kid = latchkey_crypto::jws::decode_unverified(access).unwrap().0.kid.unwrap();
+    let mut tampered = access.to_string();
+    let at = tampered.find('.').unwrap() + 5;
+    let c = tampered.remove(at);
+    tampered.insert(at, if c == 'x' { 'y' } else { 'x' });
+    let now = latchkey_domain::UnixTime::now().0;
+    let base = serde_json::from_slice::<latchkey_domain::access_token::AccessTokenClaims>(
+        &latchkey_crypto::jws::decode_unverified(access).unwrap().1,
+    )
+    .unwrap();
+    let mut expired = base.clone();
+    (expired.iat, expired.exp) = (now - 600, now - 300);
+    let mut other_issuer = base.clone();
+    other_issuer.iss = "https://evil.example".into();
+    let mint =
+        |c| latchkey_server::access_tokens::mint(server.state(), latchkey_domain::SigningAlg::ES256, &c).unwrap();
+    let cases = [
+        ("alg none", forge(access, r#"{"alg":"none","typ":"at+jwt"}"#, "")),
+        (
+            "HS256 with our kid",
+            forge(access, &format!(r#"{{"alg":"HS256","typ":"at+jwt","kid":"{kid}"}}"#), "c2lnbmF0dXJl"),
+        ),
+        ("bad signature", tampered),
+        ("expired", mint(expired)),
+        ("another issuer", mint(other_issuer)),
+        ("garbage", "not-a-token".to_string()),
+    ];
+    for (name, token) in cases {
+        let (s, v) = introspect(&server, "web", &token).await;
+        assert_eq!((s, v), (200, serde_json::json!({"active": false})), "{name}");
+    }
+
+    // Revoked, and session ended.
+    let t2 = tokens_for(&server, "web", "openid").await;
+    let a2 = t2["access_token"].as_str().unwrap();
+    assert_eq!(introspect(&server, "web", a2).await.1["active"], true);
+    let resp = server
+        .http
+        .post(server.url("/revoke"))
+        .basic_auth("web", Some(WEB_SECRET))
+        .form(&[("token", a2)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(introspect(&server, "web", a2).await.1["active"], false, "revoked");
+    let sid = introspect(&server, "web", access).await.1["sid"].as_str().unwrap().to_string();
+    server.state().store.end_session(&sid, latchkey_domain::UnixTime::now()).await.unwrap();
+    assert_eq!(introspect(&server, "web", access).await.1["active"], false, "session ended");
+
+    // Public clients cannot introspect.
+    let resp = server
+        .http
+        .post(server.url("/introspect"))
+        .form(&[("token", access), ("client_id", "spa")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    server.stop().await;
+}
+crate::both_backends!(introspection);

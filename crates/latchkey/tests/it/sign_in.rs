@@ -33,6 +33,13 @@ identifier = "https://orders.example.test"
 scopes = [{{ name = "orders:read" }}]
 access_token_ttl = "2m"
 signing_alg = "RS256"
+introspection_clients = ["orders-api"]
+
+[[clients]]
+id = "orders-api"
+type = "confidential"
+secret = "{WEB_SECRET}"
+grant_types = ["client_credentials"]
 
 [[resources]]
 identifier = "https://other.example.test"

@@ -7,6 +7,7 @@ pub mod consent;
 pub mod discovery;
 pub mod error_reference;
 pub mod health;
+pub mod introspect;
 pub mod jwks;
 pub mod login;
 pub mod metrics;

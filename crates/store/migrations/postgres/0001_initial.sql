@@ -52,6 +52,7 @@ CREATE TABLE api_resources (
     access_token_ttl BIGINT,
     signing_alg TEXT,
     forwarded_claims TEXT NOT NULL,
+    introspection_clients TEXT NOT NULL DEFAULT '[]',
     origin TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL

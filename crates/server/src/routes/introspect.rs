@@ -1,0 +1,139 @@
+//! Token introspection (RFC 7662). Callers authenticate as clients. Who may
+//! learn what:
+//! - a client, about the tokens issued to it;
+//! - an API's resource-server client (listed in the resource's
+//!   `introspection_clients`), about access tokens whose audience is that API;
+//! - refresh tokens only by the client they were issued to.
+//!
+//! Everything else, and every token not valid *now* (bad or forged
+//! signature, `alg: none`, HMAC, expired, revoked, another issuer, an ended
+//! session), is `{"active": false}`: never an error, never a hint why.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::response::{IntoResponse, Response};
+use latchkey_crypto::digest;
+use latchkey_domain::access_token::AccessTokenClaims;
+use latchkey_domain::{Client, UnixTime};
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::forms::{parse_urlencoded, require_form};
+use crate::state::AppState;
+
+pub async fn handle(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    if uri.query().is_some_and(|q| !q.is_empty()) {
+        return Err(ApiError::bad_request("send introspection parameters in the form body, never in the query string"));
+    }
+    require_form(&headers)?;
+    let params = parse_urlencoded(&body);
+    if let Some(name) = params.first_repeated() {
+        return Err(ApiError::bad_request(format!("parameter {name} is repeated")));
+    }
+    let client = crate::client_auth::authenticate(&state, &headers, &params).await?;
+    // RFC 7662 §2.1: the caller must be authenticated; a public client is not.
+    if client.kind == latchkey_domain::client::ClientKind::Public {
+        let mut e = ApiError::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            latchkey_domain::ErrorCode::InvalidClient,
+            "introspection needs an authenticated (confidential) client",
+        );
+        e.www_authenticate = Some(format!("Basic realm=\"{}\"", state.issuer.as_str()));
+        return Err(e);
+    }
+    let token = params.single("token").ok().flatten().ok_or_else(|| ApiError::bad_request("token is missing"))?;
+    let answer = match refresh_token(&state, &client, token).await? {
+        Some(answer) => answer,
+        None => access_token(&state, &client, token).await?,
+    };
+    let mut response = Json(answer).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+fn inactive() -> Value {
+    json!({ "active": false })
+}
+
+/// `Some` when the token is one of our refresh tokens (active or not).
+async fn refresh_token(state: &AppState, client: &Client, token: &str) -> Result<Option<Value>, ApiError> {
+    let now = UnixTime::now();
+    let Some(row) = state.store.refresh_token_info(&digest::secret_digest(token)).await? else { return Ok(None) };
+    let grant = state.store.get_grant(&row.grant_id).await?;
+    let Some(grant) = grant.filter(|g| g.is_active(now) && g.client_id == client.id) else {
+        return Ok(Some(inactive()));
+    };
+    if row.used || row.expires_at <= now {
+        return Ok(Some(inactive()));
+    }
+    let mut v = json!({
+        "active": true,
+        "token_type": "refresh_token",
+        "client_id": grant.client_id,
+        "scope": grant.scopes,
+        "iss": state.issuer.as_str(),
+        "exp": row.expires_at.0,
+        "iat": row.created_at.0,
+    });
+    if let Some(sub) = grant.user_id {
+        v["sub"] = json!(sub);
+    }
+    Ok(Some(v))
+}
+
+async fn access_token(state: &AppState, client: &Client, token: &str) -> Result<Value, ApiError> {
+    // Signature, typ, issuer, expiry and revocation: all of them, always.
+    let claims: AccessTokenClaims = match crate::access_tokens::verify(state, token).await {
+        Ok(c) => c,
+        Err(latchkey_domain::access_token::TokenProblem::CheckUnavailable(r)) => return Err(ApiError::unavailable(r)),
+        Err(_) => return Ok(inactive()),
+    };
+    let now = UnixTime::now();
+    if let Some(sid) = &claims.sid
+        && !state.store.get_session(sid).await?.is_some_and(|s| s.is_active(now))
+    {
+        return Ok(inactive());
+    }
+    let own = claims.client_id == client.id;
+    let serves_audience = state
+        .resources
+        .iter()
+        .any(|r| claims.aud.contains(&r.identifier) && r.introspection_clients.contains(&client.id));
+    if !own && !serves_audience {
+        return Ok(inactive());
+    }
+    let mut v = json!({
+        "active": true,
+        "token_type": "Bearer",
+        "client_id": claims.client_id,
+        "sub": claims.sub,
+        "aud": claims.aud,
+        "iss": claims.iss,
+        "exp": claims.exp,
+        "iat": claims.iat,
+        "jti": claims.jti,
+    });
+    if let Some(s) = claims.scope {
+        v["scope"] = json!(s);
+    }
+    if let Some(s) = claims.sid {
+        v["sid"] = json!(s);
+    }
+    for (k, val) in [
+        ("auth_time", claims.auth_time.map(|t| json!(t))),
+        ("acr", claims.acr.map(|a| json!(a))),
+        ("amr", claims.amr.map(|a| json!(a))),
+    ] {
+        if let Some(val) = val {
+            v[k] = val;
+        }
+    }
+    Ok(v)
+}
