@@ -66,7 +66,7 @@ pub async fn run(global: &Global, cmd: KeyCommand) -> Result<()> {
             let manager = KeyManager { store: &ctx.store, master: &master, events: &StderrSink };
             let t = manager.rotate(alg, prepublish, ctx.config.keys.retention).await?;
             if args.json {
-                return print_json(&timeline_json(&t, now));
+                return print_json(&timeline_json(&t, UnixTime::now()));
             }
             println!("{}", t.kid);
             eprintln!("published now; signs from {} ({}s from now)", t.activate_at, prepublish.as_secs());
@@ -76,7 +76,7 @@ pub async fn run(global: &Global, cmd: KeyCommand) -> Result<()> {
             let manager = KeyManager { store: &ctx.store, master: &master, events: &StderrSink };
             let t = manager.retire(&k.kid, ctx.config.keys.retention).await?;
             if k.json {
-                return print_json(&timeline_json(&t, now));
+                return print_json(&timeline_json(&t, UnixTime::now()));
             }
             eprintln!("{} no longer signs; stays published until {}", t.kid, opt(t.unpublish_at));
         }

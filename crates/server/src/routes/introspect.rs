@@ -20,7 +20,7 @@ use latchkey_domain::{Client, UnixTime};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::forms::{parse_urlencoded, require_form};
+use crate::forms::back_channel_form;
 use crate::state::AppState;
 
 pub async fn handle(
@@ -29,14 +29,7 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    if uri.query().is_some_and(|q| !q.is_empty()) {
-        return Err(ApiError::bad_request("send introspection parameters in the form body, never in the query string"));
-    }
-    require_form(&headers)?;
-    let params = parse_urlencoded(&body);
-    if let Some(name) = params.first_repeated() {
-        return Err(ApiError::bad_request(format!("parameter {name} is repeated")));
-    }
+    let params = back_channel_form(&uri, &headers, &body)?;
     let client = crate::client_auth::authenticate(&state, &headers, &params).await?;
     // RFC 7662 §2.1: the caller must be authenticated; a public client is not.
     if client.kind == latchkey_domain::client::ClientKind::Public {

@@ -13,7 +13,7 @@ use latchkey_domain::access_token::AccessTokenClaims;
 use latchkey_domain::{SecurityEvent, UnixTime};
 
 use crate::error::ApiError;
-use crate::forms::{parse_urlencoded, require_form};
+use crate::forms::back_channel_form;
 use crate::state::AppState;
 
 pub async fn handle(
@@ -22,14 +22,7 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    if uri.query().is_some_and(|q| !q.is_empty()) {
-        return Err(ApiError::bad_request("send revocation parameters in the form body, never in the query string"));
-    }
-    require_form(&headers)?;
-    let params = parse_urlencoded(&body);
-    if let Some(name) = params.first_repeated() {
-        return Err(ApiError::bad_request(format!("parameter {name} is repeated")));
-    }
+    let params = back_channel_form(&uri, &headers, &body)?;
     let client = crate::client_auth::authenticate(&state, &headers, &params).await?;
     let token = params.single("token").ok().flatten().ok_or_else(|| ApiError::bad_request("token is missing"))?;
     let now = UnixTime::now();

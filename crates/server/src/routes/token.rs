@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use latchkey_domain::ErrorCode;
 
 use crate::error::ApiError;
-use crate::forms::{parse_urlencoded, require_form};
+use crate::forms::back_channel_form;
 use crate::grants;
 use crate::state::AppState;
 
@@ -18,17 +18,7 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    if uri.query().is_some_and(|q| !q.is_empty()) {
-        return Err(ApiError::bad_request("send token request parameters in the form body, never in the query string"));
-    }
-    require_form(&headers)?;
-    let params = parse_urlencoded(&body);
-    if let Some(name) = params.first_repeated() {
-        if name == "resource" {
-            return Err(crate::grants::invalid_target("one resource per request is supported"));
-        }
-        return Err(ApiError::bad_request(format!("parameter {name} is repeated")));
-    }
+    let params = back_channel_form(&uri, &headers, &body)?;
     let grant_type = params.single("grant_type").ok().flatten().map(str::to_string);
     let client = crate::client_auth::authenticate(&state, &headers, &params).await?;
     let response = match grant_type.as_deref() {
