@@ -25,7 +25,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use keys::StoredKey;
 pub use sessions::Session;
-pub use single_use::{ConsumeOutcome, Grant, NewGrant, NewRefreshToken, PeekedCode, RefreshTokenInfo};
+pub use single_use::{ConsumeOutcome, Grant, NewRefreshToken, PeekedCode, RefreshTokenInfo};
 pub use sweep::SweepReport;
 
 #[derive(Debug, thiserror::Error)]

@@ -43,9 +43,6 @@ pub struct Grant {
     pub revoked_at: Option<UnixTime>,
 }
 
-/// Kept for the CLI and older callers: a grant without authentication data.
-pub type NewGrant = Grant;
-
 impl Grant {
     pub fn is_active(&self, now: UnixTime) -> bool {
         self.revoked_at.is_none() && self.expires_at > now
@@ -158,15 +155,6 @@ impl Store {
 
     pub async fn grant_is_active(&self, grant_id: &str, now: UnixTime) -> Result<bool> {
         Ok(self.get_grant(grant_id).await?.is_some_and(|g| g.is_active(now)))
-    }
-
-    pub async fn touch_grant(&self, grant_id: &str, now: UnixTime) -> Result<()> {
-        sqlx::query("UPDATE grants SET last_used_at = $1 WHERE id = $2")
-            .bind(now.0)
-            .bind(grant_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
     }
 
     pub async fn insert_authorization_code(
