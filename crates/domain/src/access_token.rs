@@ -44,6 +44,16 @@ pub struct AccessTokenClaims {
     pub acr: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amr: Option<Vec<String>>,
+    /// RFC 8693 §4.1: who acts for the subject (token exchange).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<crate::token_exchange::Actor>,
+    /// RFC 8693 §4.4: who may act for the subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub may_act: Option<crate::token_exchange::Actor>,
+    /// Claims forwarded to the audience by its configuration (user claims
+    /// such as `email`), kept apart from the registered ones.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Why a token is not valid now, in words a developer can act on.
@@ -118,6 +128,9 @@ mod tests {
             auth_time: None,
             acr: None,
             amr: None,
+            act: None,
+            may_act: None,
+            extra: Default::default(),
         }
     }
 

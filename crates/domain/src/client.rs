@@ -105,6 +105,11 @@ pub struct Client {
     pub refresh_token_grace: u64,
     /// For `private_key_jwt`: where the client's public keys are.
     pub jwks_uri: Option<String>,
+    /// For `private_key_jwt`: the client's public keys inline, as a JWKS
+    /// document (JSON text), instead of a `jwks_uri`.
+    pub jwks: Option<String>,
+    /// Which token exchanges (RFC 8693) this client may perform.
+    pub token_exchange: crate::token_exchange::ExchangeSettings,
     pub origin: Origin,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
@@ -124,8 +129,12 @@ pub enum ClientError {
     PublicMachineGrant,
     #[error("the authorization_code grant needs at least one redirect URI")]
     NoRedirectUri,
-    #[error("private_key_jwt needs a jwks_uri")]
+    #[error("private_key_jwt needs the client's public keys: a jwks_uri or inline jwks")]
     NoJwks,
+    #[error("give the client's keys one way: a jwks_uri or inline jwks, not both")]
+    JwksTwice,
+    #[error("jwks_uri {0:?} must be an absolute https URL")]
+    JwksUri(String),
     #[error("audience {0:?} must be an absolute URI")]
     Audience(String),
 }
@@ -152,8 +161,21 @@ impl Client {
         if self.grant_types.contains(&GrantType::AuthorizationCode) && self.redirect_uris.is_empty() {
             return Err(ClientError::NoRedirectUri);
         }
-        if self.auth_method == AuthMethod::PrivateKeyJwt && self.jwks_uri.is_none() {
-            return Err(ClientError::NoJwks);
+        match (&self.jwks_uri, &self.jwks) {
+            (Some(_), Some(_)) => return Err(ClientError::JwksTwice),
+            (None, None) if self.auth_method == AuthMethod::PrivateKeyJwt => return Err(ClientError::NoJwks),
+            _ => {}
+        }
+        if let Some(uri) = &self.jwks_uri {
+            // Plain http only towards loopback (tests, local development);
+            // the outbound guard decides at fetch time what may be reached.
+            let ok = url::Url::parse(uri).is_ok_and(|u| {
+                u.scheme() == "https"
+                    || (u.scheme() == "http" && matches!(u.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback()))
+            });
+            if !ok {
+                return Err(ClientError::JwksUri(uri.clone()));
+            }
         }
         for aud in &self.audiences {
             if url::Url::parse(aud).is_err() {
@@ -169,8 +191,10 @@ impl Client {
 /// two id spaces apart by construction (RFC 9068 §5): no client token can
 /// ever name a user, and consumers can tell them apart.
 pub fn client_subject(client_id: &str) -> String {
-    format!("client:{client_id}")
+    format!("{CLIENT_SUBJECT_PREFIX}{client_id}")
 }
+
+pub const CLIENT_SUBJECT_PREFIX: &str = "client:";
 
 pub fn validate_client_id(id: &str) -> Result<(), ClientError> {
     // ':' is reserved: client_secret_basic separates id and secret with it

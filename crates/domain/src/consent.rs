@@ -44,6 +44,8 @@ mod tests {
             first_party,
             refresh_token_grace: 0,
             jwks_uri: None,
+            jwks: None,
+            token_exchange: Default::default(),
             origin: Origin::Admin,
             created_at: UnixTime(0),
             updated_at: UnixTime(0),

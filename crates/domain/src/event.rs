@@ -71,6 +71,21 @@ pub enum SecurityEvent {
         client_id: String,
         token_kind: String,
     },
+    /// A client exchanged a subject token for a new one (RFC 8693).
+    TokenExchanged {
+        client_id: String,
+        subject: String,
+        actor: Option<String>,
+        audience: String,
+        jti: String,
+    },
+    /// Client-credentials issuance, sampled: one event stands for `count`
+    /// tokens (the exact total is the `tokens_issued` counter).
+    TokensIssued {
+        client_id: String,
+        grant_type: String,
+        count: u64,
+    },
 }
 
 impl SecurityEvent {
@@ -93,6 +108,8 @@ impl SecurityEvent {
             SecurityEvent::AuthorizationCodeReplayed { .. } => "token.code_replayed",
             SecurityEvent::RefreshTokenReused { .. } => "token.refresh_reused",
             SecurityEvent::TokenRevoked { .. } => "token.revoked",
+            SecurityEvent::TokenExchanged { .. } => "token.exchanged",
+            SecurityEvent::TokensIssued { .. } => "token.issued_sampled",
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod resource;
 pub mod scope;
 pub mod secret;
 pub mod time;
+pub mod token_exchange;
 pub mod user;
 
 pub use algorithm::SigningAlg;

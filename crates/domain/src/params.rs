@@ -34,6 +34,12 @@ impl Params {
         self.0.iter().filter(|(_, v)| !v.is_empty()).map(|(k, _)| k.as_str()).find(|k| !seen.insert(*k))
     }
 
+    /// Every non-empty value of a parameter that may be repeated (RFC 8693
+    /// `resource` and `audience`).
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.0.iter().filter(move |(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.as_str())
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -32,6 +32,8 @@ pub enum ResourceError {
     Identifier(String),
     #[error("resource {0:?} scope {1:?} is not a valid scope token")]
     Scope(String, String),
+    #[error("resource {0:?} cannot forward claim {1:?}; forwardable: email, email_verified, name, preferred_username")]
+    Claim(String, String),
 }
 
 /// RFC 8707 §2: a resource indicator is an absolute URI without a fragment.
@@ -52,8 +54,33 @@ pub fn check_target(resource: &str, client: &crate::Client, known: &[ApiResource
     Ok(())
 }
 
+/// The user claims an API may have forwarded into its access tokens.
+/// Later issues add roles, tenant and verification level here.
+pub const FORWARDABLE_CLAIMS: [&str; 4] = ["email", "email_verified", "name", "preferred_username"];
+
+/// The claims `api` asked for, from `user`: nothing else leaves the store.
+pub fn forwarded_claims(api: &ApiResource, user: &crate::User) -> serde_json::Map<String, serde_json::Value> {
+    let mut claims = serde_json::Map::new();
+    for name in &api.forwarded_claims {
+        let value = match name.as_str() {
+            "email" => user.email.clone().map(serde_json::Value::from),
+            "email_verified" => user.email.as_ref().map(|_| serde_json::Value::from(user.email_verified)),
+            "name" => user.name.clone().map(serde_json::Value::from),
+            "preferred_username" => Some(serde_json::Value::from(user.username.clone())),
+            _ => None,
+        };
+        if let Some(v) = value {
+            claims.insert(name.clone(), v);
+        }
+    }
+    claims
+}
+
 impl ApiResource {
     pub fn validate(&self) -> Result<(), ResourceError> {
+        if let Some(c) = self.forwarded_claims.iter().find(|c| !FORWARDABLE_CLAIMS.contains(&c.as_str())) {
+            return Err(ResourceError::Claim(self.identifier.clone(), c.clone()));
+        }
         match url::Url::parse(&self.identifier) {
             Ok(u) if u.fragment().is_none() => {}
             _ => return Err(ResourceError::Identifier(self.identifier.clone())),

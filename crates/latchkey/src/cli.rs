@@ -134,8 +134,18 @@ pub struct ClientAddArgs {
     /// Repeated refresh tokens within this window get a fresh successor instead of revoking the family.
     #[arg(long, value_name = "DURATION")]
     pub refresh_token_reuse_grace: Option<String>,
+    /// Where the client's public keys are (private_key_jwt).
     #[arg(long, value_name = "URI")]
     pub jwks_uri: Option<String>,
+    /// A file with the client's public keys as a JWKS document (private_key_jwt), instead of --jwks-uri.
+    #[arg(long, value_name = "PATH")]
+    pub jwks_file: Option<std::path::PathBuf>,
+    /// Token exchange: audiences of subject tokens this client may exchange (besides tokens naming the client).
+    #[arg(long = "exchange-subject-audience", value_name = "URI")]
+    pub exchange_subject_audiences: Vec<String>,
+    /// Token exchange: may obtain tokens without an `act` claim naming it (impersonation).
+    #[arg(long)]
+    pub impersonation: bool,
     #[arg(long)]
     pub json: bool,
 }

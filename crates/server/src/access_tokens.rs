@@ -1,6 +1,7 @@
 //! Minting and checking our own JWT access tokens (RFC 9068). The sign-in
 //! and machine-to-machine issues build their grants on these two functions.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use latchkey_crypto::jws;
@@ -30,9 +31,30 @@ pub fn mint(state: &AppState, alg: SigningAlg, claims: &AccessTokenClaims) -> Re
 }
 
 /// Signature, `typ`, issuer, time and revocation. Audience and scope are
-/// the caller's to check, since they depend on who is asking.
+/// the caller's to check, since they depend on who is asking. A token seen
+/// before skips the signature check and parsing (the hot-token cache), never
+/// the time, issuer and revocation checks.
 pub async fn verify(state: &AppState, token: &str) -> Result<AccessTokenClaims, TokenProblem> {
     let now = UnixTime::now();
+    let claims = match state.caches.tokens.get(token) {
+        Some(claims) => claims,
+        None => {
+            let claims = Arc::new(verify_signature(state, token, now)?);
+            // Only tokens that are ours and alive are worth remembering.
+            claims.check(state.issuer.as_str(), now, LEEWAY)?;
+            state.caches.tokens.insert(token, claims.clone());
+            claims
+        }
+    };
+    claims.check(state.issuer.as_str(), now, LEEWAY)?;
+    if state.caches.revocations.is_revoked(&claims.jti) {
+        return Err(TokenProblem::Revoked);
+    }
+    Ok(AccessTokenClaims::clone(&claims))
+}
+
+/// The expensive part: signature, `typ` and parsing.
+fn verify_signature(state: &AppState, token: &str, now: UnixTime) -> Result<AccessTokenClaims, TokenProblem> {
     let keys = state.keys.snapshot();
     let verified = jws::verify(token, |kid| keys.verifier(kid, now)).map_err(|e| match e {
         jws::JwsError::Malformed | jws::JwsError::BadHeader | jws::JwsError::BadPayload => {
@@ -45,13 +67,5 @@ pub async fn verify(state: &AppState, token: &str) -> Result<AccessTokenClaims, 
         Some(t) if t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt") => {}
         other => return Err(TokenProblem::WrongType(other.map(str::to_string))),
     }
-    let claims: AccessTokenClaims =
-        serde_json::from_slice(&verified.payload).map_err(|e| TokenProblem::Malformed(format!("claims: {e}")))?;
-    claims.check(state.issuer.as_str(), now, LEEWAY)?;
-    match state.store.is_jti_revoked(&claims.jti).await {
-        Ok(false) => Ok(claims),
-        Ok(true) => Err(TokenProblem::Revoked),
-        // Fail closed: a token we cannot check for revocation is not valid.
-        Err(e) => Err(TokenProblem::CheckUnavailable(e.to_string())),
-    }
+    serde_json::from_slice(&verified.payload).map_err(|e| TokenProblem::Malformed(format!("claims: {e}")))
 }

@@ -193,6 +193,8 @@ pub async fn seed_dev(store: &Store, data_dir: &Path, events: &dyn EventSink) ->
         first_party: false,
         refresh_token_grace: 0,
         jwks_uri: None,
+        jwks: None,
+        token_exchange: Default::default(),
         origin: Origin::Dev,
         created_at: now,
         updated_at: now,

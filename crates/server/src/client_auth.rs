@@ -1,8 +1,8 @@
-//! Client authentication at the token endpoint (RFC 6749 §2.3, OIDC Core
-//! §9): `client_secret_basic`, `client_secret_post`, and `none` for public
+//! Client authentication at the token, revocation and introspection
+//! endpoints (RFC 6749 §2.3, OIDC Core §9): `client_secret_basic`,
+//! `client_secret_post`, `private_key_jwt` (RFC 7523) and `none` for public
 //! clients. Exactly one method per request; the method must be the one the
-//! client is registered for. The machine-to-machine issue adds
-//! `private_key_jwt` here.
+//! client is registered for.
 
 use axum::http::{HeaderMap, StatusCode, header};
 use base64::Engine;
@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// RFC 6749 §5.2: a failed client authentication is 401 with a challenge.
-fn invalid_client(state: &AppState, description: &str, reason: impl Into<String>) -> ApiError {
+pub(crate) fn invalid_client(state: &AppState, description: &str, reason: impl Into<String>) -> ApiError {
     let mut e = ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::InvalidClient, description).with_reason(reason);
     e.www_authenticate = Some(format!("Basic realm=\"{}\"", state.issuer.as_str()));
     e
@@ -24,8 +24,12 @@ fn invalid_client(state: &AppState, description: &str, reason: impl Into<String>
 enum Presented {
     Basic { id: String, secret: String },
     Post { id: String, secret: String },
+    Assertion { id: Option<String>, assertion: String },
     None { id: String },
 }
+
+/// RFC 7523 §2.2.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// RFC 6749 §2.3.1: id and secret are form-urlencoded before joining.
 fn parse_basic(value: &str) -> Option<(String, String)> {
@@ -46,12 +50,24 @@ fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, ApiError
     let repeated = |e: latchkey_domain::params::RepeatedParam| ApiError::bad_request(e.to_string());
     let body_id = params.single("client_id").map_err(repeated)?;
     let body_secret = params.single("client_secret").map_err(repeated)?;
-    if params.single("client_assertion").map_err(repeated)?.is_some() {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            ErrorCode::InvalidClient,
-            "client assertions (private_key_jwt) are not supported yet",
-        ));
+    let assertion = params.single("client_assertion").map_err(repeated)?;
+    let assertion_type = params.single("client_assertion_type").map_err(repeated)?;
+    match (assertion, assertion_type) {
+        (None, None) => {}
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(ApiError::bad_request("client_assertion and client_assertion_type go together"));
+        }
+        (Some(_), Some(t)) if t != JWT_BEARER => {
+            return Err(ApiError::bad_request(format!("client_assertion_type must be {JWT_BEARER}")));
+        }
+        (Some(a), Some(_)) => {
+            if headers.contains_key(header::AUTHORIZATION) || body_secret.is_some() {
+                return Err(ApiError::bad_request(
+                    "use one client authentication method: a client assertion or a secret, not both",
+                ));
+            }
+            return Ok(Presented::Assertion { id: body_id.map(str::to_string), assertion: a.to_string() });
+        }
     }
     match headers.get(header::AUTHORIZATION) {
         Some(value) => {
@@ -80,14 +96,23 @@ fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, ApiError
 }
 
 /// The authenticated client, or the RFC's error.
-pub async fn authenticate(state: &AppState, headers: &HeaderMap, params: &Params) -> Result<Client, ApiError> {
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<std::sync::Arc<Client>, ApiError> {
     let presented = presented(headers, params)?;
     let (id, secret, method) = match &presented {
         Presented::Basic { id, secret } => (id, Some(secret), AuthMethod::ClientSecretBasic),
         Presented::Post { id, secret } => (id, Some(secret), AuthMethod::ClientSecretPost),
         Presented::None { id } => (id, None, AuthMethod::None),
+        Presented::Assertion { id, assertion } => {
+            return crate::client_assertion::authenticate(state, id.as_deref(), assertion)
+                .await
+                .map_err(|f| f.into_api_error(state));
+        }
     };
-    let Some(client) = state.store.get_client(id).await? else {
+    let Some(client) = state.caches.clients.get(&state.store, id).await? else {
         // Same work as a known client, so timing does not reveal ids.
         if let Some(s) = secret {
             let _ = latchkey_crypto::digest::verify_secret(s, &[0u8; 32]);

@@ -95,6 +95,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub sessions: SessionsFile,
     #[serde(default)]
+    pub outbound: OutboundFile,
+    #[serde(default)]
     pub admin: AdminFile,
     #[serde(default)]
     pub sweep: SweepFile,
@@ -130,6 +132,17 @@ pub struct TokensFile {
     pub refresh_token_ttl: Option<String>,
     pub refresh_token_idle_ttl: Option<String>,
     pub authorization_code_ttl: Option<String>,
+    pub issuance_event_sample_every: Option<u64>,
+}
+
+/// Requests Latchkey itself makes (client `jwks_uri` documents).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundFile {
+    pub allow_loopback: Option<bool>,
+    pub timeout: Option<String>,
+    pub jwks_cache_ttl: Option<String>,
+    pub jwks_refetch_interval: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -185,6 +198,10 @@ pub struct ClientFile {
     pub first_party: bool,
     pub refresh_token_reuse_grace: Option<String>,
     pub jwks_uri: Option<String>,
+    /// Inline public keys (a JWKS document), literal, from env or a file.
+    pub jwks: Option<ValueRef>,
+    #[serde(default)]
+    pub token_exchange: latchkey_domain::token_exchange::ExchangeSettings,
 }
 
 #[derive(Debug, Deserialize)]
@@ -248,6 +265,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub keys: KeysConfig,
     pub tokens: TokensConfig,
+    pub outbound: OutboundConfig,
     pub request_timeout: Duration,
     /// How long a browser session (a login) lasts.
     pub session_ttl: Duration,
@@ -288,6 +306,23 @@ pub struct TokensConfig {
     pub refresh_token_ttl: Duration,
     pub refresh_token_idle_ttl: Duration,
     pub authorization_code_ttl: Duration,
+    /// One issuance event per this many client-credentials tokens (0: none).
+    pub issuance_event_sample_every: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct OutboundConfig {
+    /// Let `jwks_uri` fetches reach loopback addresses (tests, local
+    /// development). Private and link-local networks stay refused.
+    pub allow_loopback: bool,
+    pub timeout: Duration,
+    /// How long a fetched JWKS is used before it is fetched again (a
+    /// `Cache-Control: max-age` from the client shortens or lengthens it
+    /// within bounds).
+    pub jwks_cache_ttl: Duration,
+    /// At most one refetch per this interval when a `kid` is unknown, so a
+    /// forged `kid` cannot make us hammer a client's server.
+    pub jwks_refetch_interval: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -309,6 +344,8 @@ pub struct StaticClient {
     pub first_party: bool,
     pub refresh_token_grace: u64,
     pub jwks_uri: Option<String>,
+    pub jwks: Option<String>,
+    pub token_exchange: latchkey_domain::token_exchange::ExchangeSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -486,6 +523,21 @@ impl Config {
                 file.tokens.authorization_code_ttl.as_ref(),
                 Duration::from_secs(60),
             )?,
+            issuance_event_sample_every: file.tokens.issuance_event_sample_every.unwrap_or(1000),
+        };
+        let outbound = OutboundConfig {
+            allow_loopback: file.outbound.allow_loopback.unwrap_or(dev),
+            timeout: duration("outbound.timeout", file.outbound.timeout.as_ref(), Duration::from_secs(5))?,
+            jwks_cache_ttl: duration(
+                "outbound.jwks_cache_ttl",
+                file.outbound.jwks_cache_ttl.as_ref(),
+                Duration::from_secs(300),
+            )?,
+            jwks_refetch_interval: duration(
+                "outbound.jwks_refetch_interval",
+                file.outbound.jwks_refetch_interval.as_ref(),
+                Duration::from_secs(30),
+            )?,
         };
         if tokens.authorization_code_ttl > Duration::from_secs(600) {
             return Err(invalid("tokens.authorization_code_ttl", "must be at most 10 minutes (RFC 6749 §4.1.2)"));
@@ -534,6 +586,7 @@ impl Config {
             log_format: o.log_format.or(file.log_format).unwrap_or_default(),
             keys,
             tokens,
+            outbound,
             request_timeout: duration(
                 "http.request_timeout",
                 file.http.request_timeout.as_ref(),
@@ -635,6 +688,14 @@ fn resolve_client(c: &ClientFile, env: &dyn Fn(&str) -> Option<String>) -> Resul
         None => vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
     };
     let scopes = ScopeSet::from_tokens(&c.scopes).map_err(|e| invalid(field("scopes"), e.to_string()))?;
+    let jwks = match &c.jwks {
+        None => None,
+        Some(v) => {
+            let text = v.resolve(&field("jwks"), env)?.expose().to_string();
+            latchkey_crypto::jwk::parse_public_jwks(&text).map_err(|e| invalid(field("jwks"), e.to_string()))?;
+            Some(text)
+        }
+    };
     let id_token_alg = match &c.id_token_alg {
         Some(a) => a
             .parse()
@@ -660,6 +721,8 @@ fn resolve_client(c: &ClientFile, env: &dyn Fn(&str) -> Option<String>) -> Resul
         refresh_token_grace: ttl(&field("refresh_token_reuse_grace"), c.refresh_token_reuse_grace.as_ref())?
             .unwrap_or(0),
         jwks_uri: c.jwks_uri.clone(),
+        jwks,
+        token_exchange: c.token_exchange.clone(),
     };
     // The same rules as for clients registered any other way.
     sc.to_client(None, latchkey_domain::UnixTime(0)).validate().map_err(|e| invalid(&setting, e.to_string()))?;
@@ -686,6 +749,8 @@ impl StaticClient {
             first_party: self.first_party,
             refresh_token_grace: self.refresh_token_grace,
             jwks_uri: self.jwks_uri.clone(),
+            jwks: self.jwks.clone(),
+            token_exchange: self.token_exchange.clone(),
             origin: latchkey_domain::user::Origin::Config,
             created_at: now,
             updated_at: now,

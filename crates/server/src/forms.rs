@@ -23,7 +23,8 @@ pub fn require_form(headers: &HeaderMap) -> Result<(), ApiError> {
 /// The parameters of a back-channel POST (token, revocation,
 /// introspection): a form body only (RFC 6749 §3.2), nothing in the query
 /// string (it ends up in logs), no repeated parameter. A repeated
-/// `resource` is `invalid_target`: one resource per request is supported.
+/// `resource` (or RFC 8693 `audience`) is `invalid_target`: one target per
+/// request is supported.
 pub fn back_channel_form(uri: &axum::http::Uri, headers: &HeaderMap, body: &[u8]) -> Result<Params, ApiError> {
     if uri.query().is_some_and(|q| !q.is_empty()) {
         return Err(ApiError::bad_request("send the parameters in the form body, never in the query string"));
@@ -31,7 +32,7 @@ pub fn back_channel_form(uri: &axum::http::Uri, headers: &HeaderMap, body: &[u8]
     require_form(headers)?;
     let params = parse_urlencoded(body);
     match params.first_repeated() {
-        Some("resource") => Err(crate::grants::invalid_target("one resource per request is supported")),
+        Some("resource" | "audience") => Err(crate::grants::invalid_target("one target per request is supported")),
         Some(name) => Err(ApiError::bad_request(format!("parameter {name} is repeated"))),
         None => Ok(params),
     }

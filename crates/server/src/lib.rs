@@ -8,7 +8,10 @@ pub mod access_tokens;
 pub mod admin_auth;
 pub mod authorization;
 pub mod bootstrap;
+pub mod caches;
+pub mod client_assertion;
 pub mod client_auth;
+pub mod client_keys;
 pub mod config;
 pub mod error;
 pub mod events;
@@ -19,6 +22,7 @@ pub mod keyring;
 pub mod master_key;
 pub mod metrics;
 pub mod middleware;
+pub mod outbound;
 pub mod pages;
 pub mod routes;
 pub mod session;
@@ -150,7 +154,14 @@ impl Server {
         let resources = store.list_resources().await?;
         let dummy_password_hash = latchkey_crypto::password::dummy_hash()
             .map_err(|e| StartError::Serve(format!("password hashing unavailable: {e}")))?;
+        // After the start-up writes above, so their changes are behind the
+        // watermark; cache misses read the store anyway.
+        let caches = caches::Caches::load(&store).await?;
+        let client_keys = client_keys::ClientKeys::new(config.outbound.clone());
         let state = AppState::new(state::Inner {
+            caches,
+            client_keys,
+            issued_client_tokens: std::sync::atomic::AtomicU64::new(0),
             config,
             issuer,
             store,
@@ -162,6 +173,7 @@ impl Server {
             resources,
             dummy_password_hash,
             password_checks: tokio::sync::Semaphore::new(PASSWORD_CHECKS),
+            exchange_policy: Box::new(latchkey_domain::token_exchange::ConfiguredPolicy),
         });
         Ok(Server { state, listener, metrics_listener, dev_sandbox })
     }

@@ -28,6 +28,14 @@ pub struct Inner {
     /// Verified against when a username is unknown, so that a missing user
     /// costs the same time as a wrong password.
     pub dummy_password_hash: String,
+    /// Clients, revocations, sessions and verified tokens in memory.
+    pub caches: crate::caches::Caches,
+    /// Client public keys for private_key_jwt.
+    pub client_keys: crate::client_keys::ClientKeys,
+    /// Client-credentials tokens issued by this node, for event sampling.
+    pub issued_client_tokens: std::sync::atomic::AtomicU64,
+    /// Decides which token exchanges a client may perform (RFC 8693).
+    pub exchange_policy: Box<dyn latchkey_domain::token_exchange::ExchangePolicy>,
     /// Bounds concurrent Argon2 verifications.
     pub password_checks: tokio::sync::Semaphore,
 }

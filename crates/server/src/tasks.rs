@@ -1,6 +1,7 @@
 //! Background work of a running node: re-reading the key table (so a key
-//! rotated by the CLI or another node is published here in time) and
-//! sweeping expired rows in bounded batches.
+//! rotated by the CLI or another node is published here in time), following
+//! the change feed (so caches learn of revocations and client changes made
+//! elsewhere) and sweeping expired rows in bounded batches.
 
 use std::time::Duration;
 
@@ -14,8 +15,9 @@ use crate::state::AppState;
 pub fn spawn(state: AppState, stop: watch::Receiver<bool>) -> JoinHandle<()> {
     tokio::spawn(async move {
         let keys = tokio::spawn(reload_keys(state.clone(), stop.clone()));
+        let changes = tokio::spawn(follow_changes(state.clone(), stop.clone()));
         let sweep = tokio::spawn(sweep(state, stop));
-        let _ = tokio::join!(keys, sweep);
+        let _ = tokio::join!(keys, changes, sweep);
     })
 }
 
@@ -35,6 +37,26 @@ async fn reload_keys(state: AppState, mut stop: watch::Receiver<bool>) {
         // Keep serving the last good key set if the store is unreachable.
         if let Err(e) = state.keys.reload(&manager).await {
             tracing::error!(error = %e, "reloading signing keys failed; keeping the current set");
+        }
+    }
+}
+
+/// How soon a change written by another node or process reaches this
+/// node's caches (the product's bar: nodes agree within a second).
+pub const CHANGE_POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+async fn follow_changes(state: AppState, mut stop: watch::Receiver<bool>) {
+    let mut ticks = 0u32;
+    loop {
+        if sleep_or_stop(CHANGE_POLL_INTERVAL, &mut stop).await {
+            return;
+        }
+        if let Err(e) = state.caches.sync(&state.store).await {
+            tracing::warn!(error = %e, "reading the change feed failed; retrying");
+        }
+        ticks = ticks.wrapping_add(1);
+        if ticks.is_multiple_of(120) {
+            state.caches.prune(UnixTime::now());
         }
     }
 }

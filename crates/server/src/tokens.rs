@@ -9,7 +9,9 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use latchkey_crypto::{digest, jws, random};
 use latchkey_domain::access_token::{AccessTokenClaims, Audience};
+use latchkey_domain::client::{CLIENT_SUBJECT_PREFIX, client_subject};
 use latchkey_domain::id_token::IdTokenClaims;
+use latchkey_domain::token_exchange::Actor;
 use latchkey_domain::{Client, ScopeSet, SigningAlg, UnixTime};
 use latchkey_store::{Grant, NewRefreshToken};
 use serde::Serialize;
@@ -22,13 +24,29 @@ use crate::state::AppState;
 pub const ACCESS_TOKEN_ALG: SigningAlg = SigningAlg::ES256;
 
 /// Who and how: the authentication behind a token.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct AuthContext {
     pub subject: String,
     pub session_id: Option<String>,
     pub auth_time: Option<UnixTime>,
     pub acr: Option<String>,
     pub amr: Vec<String>,
+    /// RFC 8693 actor chain, for exchanged tokens.
+    pub act: Option<Actor>,
+    /// No token minted from this context may outlive this instant (an
+    /// exchanged token never outlives its subject token).
+    pub valid_until: Option<UnixTime>,
+}
+
+impl AuthContext {
+    /// A client acting for itself (client credentials).
+    pub fn client(client_id: &str) -> Self {
+        AuthContext { subject: client_subject(client_id), ..Default::default() }
+    }
+
+    fn is_user(&self) -> bool {
+        !self.subject.starts_with(CLIENT_SUBJECT_PREFIX)
+    }
 }
 
 pub struct MintedAccessToken {
@@ -41,9 +59,10 @@ pub struct MintedAccessToken {
 /// The audience of an access token is the requested API resource (RFC
 /// 8707), or else the issuer itself: such a token is for Latchkey's own
 /// APIs (userinfo). The lifetime is the shortest of the resource's, the
-/// client's and the server default that apply; the algorithm is the
-/// resource's, or ES256.
-pub fn mint_access_token(
+/// client's and the server default that apply, and never past the
+/// context's `valid_until`; the algorithm is the resource's, or ES256. User
+/// claims reach the token only when the resource lists them.
+pub async fn mint_access_token(
     state: &AppState,
     client: &Client,
     ctx: &AuthContext,
@@ -59,7 +78,20 @@ pub fn mint_access_token(
         .min()
         .unwrap_or(state.config.tokens.access_token_ttl);
     let alg = api.and_then(|a| a.signing_alg).unwrap_or(ACCESS_TOKEN_ALG);
-    let expires_at = now.plus(ttl);
+    let mut expires_at = now.plus(ttl);
+    if let Some(limit) = ctx.valid_until {
+        expires_at = expires_at.min(limit);
+    }
+    let expires_in = u64::try_from(expires_at.0 - now.0).unwrap_or(0);
+    let extra = match api {
+        Some(api) if !api.forwarded_claims.is_empty() && ctx.is_user() => {
+            match state.store.get_user(&ctx.subject).await? {
+                Some(user) => latchkey_domain::resource::forwarded_claims(api, &user),
+                None => Default::default(),
+            }
+        }
+        _ => Default::default(),
+    };
     let jti = random::id();
     let claims = AccessTokenClaims {
         iss: state.issuer.as_str().to_string(),
@@ -75,9 +107,12 @@ pub fn mint_access_token(
         auth_time: ctx.auth_time.map(|t| t.0),
         acr: ctx.acr.clone(),
         amr: (!ctx.amr.is_empty()).then(|| ctx.amr.clone()),
+        act: ctx.act.clone(),
+        may_act: None,
+        extra,
     };
     let token = access_tokens::mint(state, alg, &claims).map_err(ApiError::internal)?;
-    Ok(MintedAccessToken { token, jti, expires_at, expires_in: ttl.as_secs() })
+    Ok(MintedAccessToken { token, jti, expires_at, expires_in })
 }
 
 /// An ID token (OIDC Core §2) in the client's algorithm, bound to the
@@ -149,6 +184,9 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// RFC 8693 §2.2.1: required in token-exchange responses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
 impl IntoResponse for TokenResponse {

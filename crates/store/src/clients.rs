@@ -11,7 +11,7 @@ use crate::{Result, Store, StoreError};
 
 const COLUMNS: &str = "id, name, kind, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, scopes, \
     audiences, auth_method, id_token_alg, access_token_ttl, refresh_token_ttl, id_token_ttl, first_party, refresh_token_grace, \
-    jwks_uri, origin, created_at, updated_at";
+    jwks_uri, origin, created_at, updated_at, jwks, token_exchange";
 
 fn from_row(r: &AnyRow) -> Result<Client> {
     let grant_names: Vec<String> = from_json("grant_types", &r.try_get::<String, _>("grant_types")?)?;
@@ -39,6 +39,8 @@ fn from_row(r: &AnyRow) -> Result<Client> {
         first_party: flag_from_db(r.try_get("first_party")?),
         refresh_token_grace: u64::try_from(r.try_get::<i64, _>("refresh_token_grace")?).unwrap_or(0),
         jwks_uri: r.try_get("jwks_uri")?,
+        jwks: r.try_get("jwks")?,
+        token_exchange: from_json("token_exchange", &r.try_get::<String, _>("token_exchange")?)?,
         origin: Origin::parse(&origin).ok_or_else(|| StoreError::Corrupt(format!("client origin {origin:?}")))?,
         created_at: UnixTime(r.try_get("created_at")?),
         updated_at: UnixTime(r.try_get("updated_at")?),
@@ -65,12 +67,13 @@ impl Store {
              auth_method = excluded.auth_method, id_token_alg = excluded.id_token_alg, \
              access_token_ttl = excluded.access_token_ttl, refresh_token_ttl = excluded.refresh_token_ttl, \
              id_token_ttl = excluded.id_token_ttl, first_party = excluded.first_party, refresh_token_grace = excluded.refresh_token_grace, jwks_uri = excluded.jwks_uri, \
+             jwks = excluded.jwks, token_exchange = excluded.token_exchange, \
              origin = excluded.origin, updated_at = excluded.updated_at"
         } else {
             ""
         };
         let sql = format!(
-            "INSERT INTO clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20){conflict}"
+            "INSERT INTO clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22){conflict}"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&c.id)
@@ -93,9 +96,11 @@ impl Store {
             .bind(c.origin.as_str())
             .bind(c.created_at.0)
             .bind(c.updated_at.0)
+            .bind(c.jwks.clone())
+            .bind(to_json(&c.token_exchange)?)
             .execute(&self.pool)
             .await?;
-        Ok(())
+        self.client_changed(&c.id).await
     }
 
     pub async fn get_client(&self, id: &str) -> Result<Option<Client>> {
@@ -113,7 +118,16 @@ impl Store {
     /// Deletes a client and, by cascade, its grants and refresh tokens.
     pub async fn delete_client(&self, id: &str) -> Result<()> {
         let done = sqlx::query("DELETE FROM clients WHERE id = $1").bind(id).execute(&self.pool).await?;
-        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.client_changed(id).await
+    }
+
+    /// Tells every node's client cache (the change feed).
+    async fn client_changed(&self, id: &str) -> Result<()> {
+        let change = crate::Change::ClientChanged { client_id: id.to_string() };
+        crate::changes::append(&self.pool, &change, UnixTime::now()).await
     }
 
     pub async fn set_client_secret_hash(&self, id: &str, hash: &[u8], now: UnixTime) -> Result<()> {
@@ -123,7 +137,10 @@ impl Store {
             .bind(id)
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.client_changed(id).await
     }
 
     /// Removes the clients of `origin` whose ids are not in `keep`: what the

@@ -7,6 +7,7 @@
 //! [`StoreError`]; no HTTP type ever appears here.
 
 mod auth_requests;
+mod changes;
 mod clients;
 mod codec;
 mod consents;
@@ -23,6 +24,7 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use changes::{Change, REREAD_WINDOW};
 pub use keys::StoredKey;
 pub use sessions::Session;
 pub use single_use::{ConsumeOutcome, Grant, NewRefreshToken, PeekedCode, RefreshTokenInfo};

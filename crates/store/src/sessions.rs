@@ -101,6 +101,11 @@ impl Store {
             .bind(id)
             .execute(&self.pool)
             .await?;
-        Ok(done.rows_affected() > 0)
+        let ended = done.rows_affected() > 0;
+        if ended {
+            let change = crate::Change::SessionEnded { session_id: id.to_string() };
+            crate::changes::append(&self.pool, &change, now).await?;
+        }
+        Ok(ended)
     }
 }

@@ -139,14 +139,19 @@ impl Store {
             .bind(grant_id)
             .execute(&mut *tx)
             .await?;
+        // Every access token recorded beside the grant's refresh tokens and
+        // code: denied until expiry, and announced on the change feed.
         for table in ["refresh_tokens", "authorization_codes"] {
             let sql = format!(
-                "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) \
-                 SELECT access_jti, access_expires_at, $1 FROM {table} \
-                 WHERE grant_id = $2 AND access_jti IS NOT NULL AND access_expires_at > $1 \
-                 ON CONFLICT DO NOTHING"
+                "SELECT access_jti, access_expires_at FROM {table} \
+                 WHERE grant_id = $1 AND access_jti IS NOT NULL AND access_expires_at > $2"
             );
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now.0).bind(grant_id).execute(&mut *tx).await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(grant_id).bind(now.0).fetch_all(&mut *tx).await?;
+            for r in rows {
+                let jti: String = r.try_get("access_jti")?;
+                let expires_at: i64 = r.try_get("access_expires_at")?;
+                insert_revoked(&mut tx, &jti, expires_at, now).await?;
+            }
         }
         sqlx::query("DELETE FROM refresh_tokens WHERE grant_id = $1").bind(grant_id).execute(&mut *tx).await?;
         tx.commit().await?;
@@ -411,14 +416,7 @@ impl Store {
         let jti: Option<String> = gone.try_get("access_jti")?;
         let exp: Option<i64> = gone.try_get("access_expires_at")?;
         if let (Some(jti), Some(exp)) = (jti, exp) {
-            sqlx::query(
-                "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            )
-            .bind(jti)
-            .bind(exp)
-            .bind(now.0)
-            .execute(&mut *tx)
-            .await?;
+            insert_revoked(&mut tx, &jti, exp, now).await?;
         }
         insert_refresh(&mut tx, fresh).await?;
         sqlx::query("UPDATE refresh_tokens SET replaced_by = $1 WHERE token_hash = $2")
@@ -444,14 +442,9 @@ impl Store {
 
     /// Revokes a JWT by id until it would have expired anyway.
     pub async fn revoke_jti(&self, jti: &str, expires_at: UnixTime, now: UnixTime) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(jti)
-        .bind(expires_at.0)
-        .bind(now.0)
-        .execute(&self.pool)
-        .await?;
+        let mut tx = self.pool.begin().await?;
+        insert_revoked(&mut tx, jti, expires_at.0, now).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -463,6 +456,24 @@ impl Store {
 }
 
 type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
+
+/// Adds a JWT id to the revoked list and, the first time, to the change
+/// feed, in the caller's transaction.
+async fn insert_revoked(tx: &mut Tx<'_>, jti: &str, expires_at: i64, now: UnixTime) -> Result<()> {
+    let done = sqlx::query(
+        "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(jti)
+    .bind(expires_at)
+    .bind(now.0)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() > 0 {
+        let change = crate::Change::TokenRevoked { jti: jti.to_string(), expires_at };
+        crate::changes::append(&mut **tx, &change, now).await?;
+    }
+    Ok(())
+}
 
 /// Locks the grant row (PostgreSQL row lock; SQLite's single writer) and
 /// says whether it is still active. A concurrent `revoke_grant` therefore
@@ -494,11 +505,5 @@ async fn insert_refresh(tx: &mut Tx<'_>, t: &NewRefreshToken) -> Result<()> {
 }
 
 async fn revoke_in(tx: &mut Tx<'_>, jti: &str, expires_at: UnixTime, now: UnixTime) -> Result<()> {
-    sqlx::query("INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-        .bind(jti)
-        .bind(expires_at.0)
-        .bind(now.0)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    insert_revoked(tx, jti, expires_at.0, now).await
 }

@@ -235,3 +235,20 @@ impl Drop for TestServer {
         }
     }
 }
+
+/// Waits until `check` holds, for what another node (or process) wrote to
+/// the store to reach the server through its change feed (polled every
+/// half second). Bounded: gives up after ten seconds with an error.
+pub async fn eventually<F, Fut>(what: &str, mut check: F) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if check().await {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("not within 10 s: {what}")
+}

@@ -27,6 +27,8 @@ pub fn client_json(c: &Client) -> serde_json::Value {
         "first_party": c.first_party,
         "refresh_token_reuse_grace": c.refresh_token_grace,
         "jwks_uri": c.jwks_uri,
+        "jwks": c.jwks.as_deref().and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok()),
+        "token_exchange": c.token_exchange,
         "origin": c.origin.as_str(),
         "created_at": c.created_at.0,
         "updated_at": c.updated_at.0,
@@ -51,6 +53,15 @@ fn build(args: &ClientAddArgs) -> Result<Client> {
     };
     let id_token_alg: SigningAlg = args.id_token_alg.as_deref().unwrap_or("RS256").parse()?;
     let id = args.id.clone().unwrap_or_else(random::id);
+    let jwks = match &args.jwks_file {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            latchkey_crypto::jwk::parse_public_jwks(&text)
+                .with_context(|| format!("{} is not a usable JWKS", path.display()))?;
+            Some(text)
+        }
+    };
     let now = UnixTime::now();
     let client = Client {
         name: args.name.clone().unwrap_or_else(|| id.clone()),
@@ -71,6 +82,11 @@ fn build(args: &ClientAddArgs) -> Result<Client> {
         refresh_token_grace: duration_secs("refresh-token-reuse-grace", args.refresh_token_reuse_grace.as_ref())?
             .unwrap_or(0),
         jwks_uri: args.jwks_uri.clone(),
+        jwks,
+        token_exchange: latchkey_domain::token_exchange::ExchangeSettings {
+            subject_audiences: args.exchange_subject_audiences.clone(),
+            impersonation: args.impersonation,
+        },
         origin: Origin::Admin,
         created_at: now,
         updated_at: now,

@@ -25,14 +25,24 @@ async fn metadata_and_jwks(backend: Backend) {
     assert_eq!(oidc["response_modes_supported"], serde_json::json!(["query", "form_post"]));
     assert_eq!(
         oidc["grant_types_supported"],
-        serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])
+        serde_json::json!([
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            "urn:ietf:params:oauth:grant-type:token-exchange"
+        ])
     );
     assert_eq!(oidc["revocation_endpoint"], format!("{issuer}/revoke"));
     assert_eq!(oidc["code_challenge_methods_supported"], serde_json::json!(["S256"]));
     assert_eq!(oidc["authorization_response_iss_parameter_supported"], true);
     assert_eq!(
         oidc["token_endpoint_auth_methods_supported"],
-        serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+        serde_json::json!(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"])
+    );
+    // RFC 8414 §2: required beside private_key_jwt; never "none" or HMAC.
+    assert_eq!(
+        oidc["token_endpoint_auth_signing_alg_values_supported"],
+        serde_json::json!(["ES256", "EdDSA", "PS256", "RS256"])
     );
     assert_eq!(oidc["introspection_endpoint"], format!("{issuer}/introspect"));
     for absent in ["end_session_endpoint", "registration_endpoint"] {

@@ -36,6 +36,9 @@ fn claims(server: &TestServer, scope: Option<&str>) -> AccessTokenClaims {
         auth_time: None,
         acr: None,
         amr: None,
+        act: None,
+        may_act: None,
+        extra: Default::default(),
     }
 }
 

@@ -5,9 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin;
+mod assertion;
 mod cli;
 mod config;
 mod discovery;
+mod exchange;
 mod http_edge;
 mod keys;
 mod machine;

@@ -34,6 +34,8 @@ fn client(id: &str) -> Client {
         first_party: true,
         refresh_token_grace: 5,
         jwks_uri: None,
+        jwks: None,
+        token_exchange: Default::default(),
         origin: Origin::Admin,
         created_at: UnixTime(1000),
         updated_at: UnixTime(1000),

@@ -116,8 +116,9 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
         auth_time: grant.auth_time,
         acr: grant.acr.clone(),
         amr: grant.amr.clone(),
+        ..Default::default()
     };
-    let access = tokens::mint_access_token(state, client, &ctx, &scopes, resource.as_deref())?;
+    let access = tokens::mint_access_token(state, client, &ctx, &scopes, resource.as_deref()).await?;
     let id_token = if scopes.contains("openid") {
         Some(tokens::mint_id_token(state, client, &ctx, binding.nonce.as_deref(), &access.token)?)
     } else {
@@ -152,6 +153,7 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
         scope: Some(scopes.to_string()),
         refresh_token: refresh.map(|(token, _)| token),
         id_token,
+        issued_token_type: None,
     })
 }
 
@@ -163,6 +165,8 @@ fn unknown_code() -> ApiError {
 /// tokens its first redemption issued.
 async fn replayed(state: &AppState, client: &Client, grant_id: &str, now: UnixTime) -> Result<ApiError, ApiError> {
     state.store.revoke_grant(grant_id, now).await?;
+    // Applied to this node's caches now, not at the next poll.
+    state.caches.sync(&state.store).await?;
     state.events.emit(SecurityEvent::AuthorizationCodeReplayed {
         client_id: client.id.clone(),
         grant_id: grant_id.to_string(),

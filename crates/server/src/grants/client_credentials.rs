@@ -5,7 +5,7 @@
 //! every grant. Issuing writes nothing to the database.
 
 use axum::http::StatusCode;
-use latchkey_domain::client::{ClientKind, GrantType, client_subject};
+use latchkey_domain::client::{ClientKind, GrantType};
 use latchkey_domain::params::Params;
 use latchkey_domain::{Client, ErrorCode, ScopeSet};
 
@@ -46,10 +46,10 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
     if let Some(r) = resource {
         latchkey_domain::resource::check_target(r, client, &state.resources).map_err(|d| invalid_target(&d))?;
     }
-    let ctx =
-        AuthContext { subject: client_subject(&client.id), session_id: None, auth_time: None, acr: None, amr: vec![] };
-    let access = tokens::mint_access_token(state, client, &ctx, &scopes, resource)?;
+    let ctx = AuthContext::client(&client.id);
+    let access = tokens::mint_access_token(state, client, &ctx, &scopes, resource).await?;
     state.metrics.tokens_issued.get_or_create(&crate::metrics::GrantLabels { grant_type: "client_credentials" }).inc();
+    sample_issuance(state, client);
     Ok(TokenResponse {
         access_token: access.token,
         token_type: tokens::TOKEN_TYPE,
@@ -57,5 +57,25 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
         scope: Some(scopes.to_string()),
         refresh_token: None,
         id_token: None,
+        issued_token_type: None,
     })
+}
+
+/// One event per `issuance_event_sample_every` tokens, standing for them
+/// all: an event per token at thousands per second would be a bottleneck of
+/// its own, and the exact count is the `tokens_issued` metric. The sampled
+/// event names the client whose token crossed the mark.
+fn sample_issuance(state: &AppState, client: &Client) {
+    let every = state.config.tokens.issuance_event_sample_every;
+    if every == 0 {
+        return;
+    }
+    let n = state.issued_client_tokens.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+    if n.is_multiple_of(every) {
+        state.events.emit(latchkey_domain::SecurityEvent::TokensIssued {
+            client_id: client.id.clone(),
+            grant_type: "client_credentials".into(),
+            count: every,
+        });
+    }
 }

@@ -53,13 +53,19 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
             let within_grace = grace > 0 && now.0.saturating_sub(used_at.0) <= i64::try_from(grace).unwrap_or(i64::MAX);
             if let (true, Some(old_successor)) = (within_grace, old_successor) {
                 match state.store.replace_refresh_successor(&hash, &old_successor, &successor, now).await {
-                    Ok(()) => return Ok(response),
+                    Ok(()) => {
+                        // The replaced successor's access token is revoked.
+                        state.caches.sync(&state.store).await?;
+                        return Ok(response);
+                    }
                     // The successor was used meanwhile: this is reuse after all.
                     Err(StoreError::NotFound) => {}
                     Err(e) => return Err(e.into()),
                 }
             }
             state.store.revoke_grant(&grant_id, now).await?;
+            // Applied to this node's caches now, not at the next poll.
+            state.caches.sync(&state.store).await?;
             state
                 .events
                 .emit(SecurityEvent::RefreshTokenReused { client_id: client.id.clone(), grant_id: grant_id.clone() });
@@ -83,6 +89,8 @@ async fn load_grant(state: &AppState, client: &Client, grant_id: &str, now: Unix
     if grant.client_id != client.id {
         // Another client holds this client's token: it leaked.
         state.store.revoke_grant(grant_id, now).await?;
+        // Applied to this node's caches now, not at the next poll.
+        state.caches.sync(&state.store).await?;
         return Err(invalid_grant(
             "the refresh token was issued to another client",
             format!("client {} used a token of {}", client.id, grant.client_id),
@@ -121,8 +129,9 @@ async fn mint(
         auth_time: grant.auth_time,
         acr: grant.acr.clone(),
         amr: grant.amr.clone(),
+        ..Default::default()
     };
-    let access = tokens::mint_access_token(state, client, &ctx, &scopes, resource.as_deref())?;
+    let access = tokens::mint_access_token(state, client, &ctx, &scopes, resource.as_deref()).await?;
     let id_token = if scopes.contains("openid") {
         Some(tokens::mint_id_token(state, client, &ctx, None, &access.token)?)
     } else {
@@ -136,6 +145,7 @@ async fn mint(
         scope: Some(scopes.to_string()),
         refresh_token: Some(token),
         id_token,
+        issued_token_type: None,
     };
     Ok((response, successor))
 }

@@ -28,6 +28,10 @@ pub struct ProviderMetadata {
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
     pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
     pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// RFC 8414 §2: required when `private_key_jwt` is offered.
+    pub token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
+    pub revocation_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
+    pub introspection_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     pub code_challenge_methods_supported: Vec<&'static str>,
     pub scopes_supported: Vec<String>,
     pub claims_supported: Vec<&'static str>,
@@ -40,6 +44,9 @@ pub struct ProviderMetadata {
     pub claims_parameter_supported: bool,
     pub service_documentation: String,
 }
+
+/// Client assertion algorithms (RFC 7523): every asymmetric one we verify.
+const ASSERTION_ALGS: [&str; 4] = ["ES256", "EdDSA", "PS256", "RS256"];
 
 pub fn metadata(state: &AppState) -> ProviderMetadata {
     let mut scopes: Vec<String> = ["openid", "profile", "email", "offline_access"].map(String::from).to_vec();
@@ -61,12 +68,34 @@ pub fn metadata(state: &AppState) -> ProviderMetadata {
         jwks_uri: state.issuer.endpoint("/jwks"),
         response_types_supported: vec!["code"],
         response_modes_supported: vec!["query", "form_post"],
-        grant_types_supported: vec!["authorization_code", "refresh_token", "client_credentials"],
+        grant_types_supported: vec![
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+        ],
         subject_types_supported: vec!["public"],
         id_token_signing_alg_values_supported: algs.iter().map(|a| a.to_string()).collect(),
-        token_endpoint_auth_methods_supported: vec!["client_secret_basic", "client_secret_post", "none"],
-        revocation_endpoint_auth_methods_supported: vec!["client_secret_basic", "client_secret_post", "none"],
-        introspection_endpoint_auth_methods_supported: vec!["client_secret_basic", "client_secret_post"],
+        token_endpoint_auth_methods_supported: vec![
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "none",
+        ],
+        revocation_endpoint_auth_methods_supported: vec![
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "none",
+        ],
+        introspection_endpoint_auth_methods_supported: vec![
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+        ],
+        token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS.to_vec(),
+        revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS.to_vec(),
+        introspection_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS.to_vec(),
         code_challenge_methods_supported: vec!["S256"],
         scopes_supported: scopes,
         claims_supported: vec![

@@ -90,7 +90,7 @@ async fn access_token(state: &AppState, client: &Client, token: &str) -> Result<
     };
     let now = UnixTime::now();
     if let Some(sid) = &claims.sid
-        && !state.store.get_session(sid).await?.is_some_and(|s| s.is_active(now))
+        && !state.caches.sessions.is_active(&state.store, sid, now).await?
     {
         return Ok(inactive());
     }

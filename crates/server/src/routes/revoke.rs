@@ -33,6 +33,8 @@ pub async fn handle(
             && grant.client_id == client.id
         {
             state.store.revoke_grant(&grant.id, now).await?;
+            // Applied to this node's caches now, not at the next poll.
+            state.caches.sync(&state.store).await?;
             state
                 .events
                 .emit(SecurityEvent::TokenRevoked { client_id: client.id.clone(), token_kind: "refresh_token".into() });
@@ -49,6 +51,8 @@ pub async fn handle(
         && claims.exp > now.0
     {
         state.store.revoke_jti(&claims.jti, UnixTime(claims.exp), now).await?;
+        // Applied to this node's caches now, not at the next poll.
+        state.caches.sync(&state.store).await?;
         state
             .events
             .emit(SecurityEvent::TokenRevoked { client_id: client.id.clone(), token_kind: "access_token".into() });

@@ -26,6 +26,9 @@ pub async fn handle(
         Some("authorization_code") => grants::authorization_code::handle(&state, &client, &params).await?,
         Some("refresh_token") => grants::refresh_token::handle(&state, &client, &params).await?,
         Some("client_credentials") => grants::client_credentials::handle(&state, &client, &params).await?,
+        Some("urn:ietf:params:oauth:grant-type:token-exchange") => {
+            grants::token_exchange::handle(&state, &client, &params).await?
+        }
         Some(other) => {
             return Err(ApiError::new(
                 axum::http::StatusCode::BAD_REQUEST,

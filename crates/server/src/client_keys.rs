@@ -1,0 +1,105 @@
+//! Client public keys for `private_key_jwt` (RFC 7523): inline in the
+//! client's registration, or fetched from its `jwks_uri` through the
+//! outbound guard and cached. A fresh set is used until it expires; an
+//! unknown `kid` triggers a refetch at most once per interval (a forged
+//! `kid` must not make us hammer the client's server); when the client's
+//! server is unreachable, the last good set keeps serving.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use latchkey_crypto::VerifyingKey;
+use latchkey_crypto::jwk::parse_public_jwks;
+use latchkey_domain::Client;
+
+use crate::config::OutboundConfig;
+use crate::outbound;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeysError {
+    #[error("the client has no keys registered")]
+    None,
+    #[error("the client's keys are not usable: {0}")]
+    Unusable(String),
+    #[error("the client's jwks_uri could not be fetched: {0}")]
+    Fetch(String),
+}
+
+struct Entry {
+    keys: Arc<Vec<VerifyingKey>>,
+    fetched_at: Instant,
+    fresh_until: Instant,
+}
+
+type Slot = Arc<tokio::sync::Mutex<Option<Entry>>>;
+
+pub struct ClientKeys {
+    config: OutboundConfig,
+    /// One slot per URL: fetches of one URL are serialised (single flight),
+    /// different URLs do not wait for each other.
+    slots: Mutex<HashMap<String, Slot>>,
+}
+
+/// Bounds on a `Cache-Control: max-age` from the client's server.
+const MIN_TTL: Duration = Duration::from_secs(30);
+const MAX_TTL: Duration = Duration::from_secs(24 * 3600);
+
+impl ClientKeys {
+    pub fn new(config: OutboundConfig) -> Self {
+        ClientKeys { config, slots: Mutex::new(HashMap::new()) }
+    }
+
+    /// The client's keys. `wanted` says whether a cached set has the key the
+    /// caller needs; when it does not, the set is refetched (rate-limited).
+    pub async fn keys(
+        &self,
+        client: &Client,
+        wanted: impl Fn(&[VerifyingKey]) -> bool,
+    ) -> Result<Arc<Vec<VerifyingKey>>, KeysError> {
+        if let Some(text) = &client.jwks {
+            return parse_public_jwks(text).map(Arc::new).map_err(|e| KeysError::Unusable(e.to_string()));
+        }
+        let Some(url) = &client.jwks_uri else { return Err(KeysError::None) };
+        let slot = {
+            let mut slots = match self.slots.lock() {
+                Ok(s) => s,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            slots.entry(url.clone()).or_default().clone()
+        };
+        let mut entry = slot.lock().await;
+        let now = Instant::now();
+        if let Some(e) = entry.as_ref() {
+            let fresh = now < e.fresh_until;
+            let may_refetch = now.duration_since(e.fetched_at) >= self.config.jwks_refetch_interval;
+            if (fresh && wanted(&e.keys)) || !may_refetch {
+                return Ok(e.keys.clone());
+            }
+        }
+        match self.fetch(url).await {
+            Ok((keys, ttl)) => {
+                let keys = Arc::new(keys);
+                *entry = Some(Entry { keys: keys.clone(), fetched_at: now, fresh_until: now + ttl });
+                Ok(keys)
+            }
+            Err(e) => match entry.as_mut() {
+                // Serve the last good set; try again after the interval.
+                Some(stale) => {
+                    tracing::warn!(client_id = %client.id, error = %e, "jwks_uri refetch failed; using the last good keys");
+                    stale.fetched_at = now;
+                    Ok(stale.keys.clone())
+                }
+                None => Err(e),
+            },
+        }
+    }
+
+    async fn fetch(&self, url: &str) -> Result<(Vec<VerifyingKey>, Duration), KeysError> {
+        let fetched = outbound::fetch(&self.config, url).await.map_err(|e| KeysError::Fetch(e.to_string()))?;
+        let text = String::from_utf8(fetched.body).map_err(|_| KeysError::Unusable("not UTF-8".into()))?;
+        let keys = parse_public_jwks(&text).map_err(|e| KeysError::Unusable(e.to_string()))?;
+        let ttl = fetched.max_age.map(|a| a.clamp(MIN_TTL, MAX_TTL)).unwrap_or(self.config.jwks_cache_ttl);
+        Ok((keys, ttl))
+    }
+}

@@ -1,0 +1,5 @@
+-- private_key_jwt with inline keys, and per-client token exchange settings.
+-- Inline public keys of the client, as a JWKS document (JSON text).
+ALTER TABLE clients ADD COLUMN jwks TEXT;
+-- RFC 8693 settings: {"subject_audiences": [...], "impersonation": bool}.
+ALTER TABLE clients ADD COLUMN token_exchange TEXT NOT NULL DEFAULT '{}';
