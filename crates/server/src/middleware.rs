@@ -52,7 +52,16 @@ pub async fn request_context(State(state): State<AppState>, req: Request<Body>, 
     let elapsed = started.elapsed();
     state.metrics.observe(&method, &route, status, elapsed.as_secs_f64());
     // The path, never the query string: queries can carry codes and tokens.
-    tracing::info!(target: "latchkey::http", request_id = %id, method, path, status, micros = elapsed.as_micros() as u64, "request");
+    // Failures are logged by default; successes only at debug level
+    // (`RUST_LOG=latchkey::http=debug`): at tens of thousands of tokens a
+    // second a line per success costs more than issuing the token, and the
+    // metrics count every request anyway.
+    let micros = elapsed.as_micros() as u64;
+    if status >= 400 {
+        tracing::info!(target: "latchkey::http", request_id = %id, method, path, status, micros, "request");
+    } else {
+        tracing::debug!(target: "latchkey::http", request_id = %id, method, path, status, micros, "request");
+    }
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, v);
     }

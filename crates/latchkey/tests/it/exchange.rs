@@ -267,6 +267,26 @@ async fn service_chain(backend: Backend) {
     // Ending the user's session stops the whole chain.
     let sid = c0["sid"].as_str().unwrap();
     assert!(introspect_active(&server, "profile-svc", t1).await);
+    let resp = server
+        .http
+        .post(server.url("/introspect"))
+        .basic_auth("front", Some(WEB_SECRET))
+        .form(&[("token", t2)])
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!((v["active"].as_bool(), &v["act"]), (Some(false), &serde_json::Value::Null), "not front's token: {v}");
+    let resp = server
+        .http
+        .post(server.url("/introspect"))
+        .basic_auth("profile-svc", Some(WEB_SECRET))
+        .form(&[("token", t2)])
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(v["act"], c2["act"], "introspection shows the actor chain: {v}");
     server.state().store.end_session(sid, latchkey_domain::UnixTime::now()).await.unwrap();
     eventually("the session end reaches the chain", || async {
         !introspect_active(&server, "profile-svc", t1).await && !introspect_active(&server, "profile-svc", t2).await
