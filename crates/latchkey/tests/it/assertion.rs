@@ -57,10 +57,14 @@ impl JwksServer {
 }
 
 fn config(inline: &str, jwks_uri: &str, refetch_interval: &str) -> String {
+    config_with(inline, jwks_uri, refetch_interval, true)
+}
+
+fn config_with(inline: &str, jwks_uri: &str, refetch_interval: &str, allow_loopback: bool) -> String {
     format!(
         r#"{base}
 [outbound]
-allow_loopback = true
+allow_loopback = {allow_loopback}
 jwks_refetch_interval = "{refetch_interval}"
 
 [[clients]]
@@ -229,5 +233,25 @@ async fn jwks_uri_key_rotation_is_picked_up() {
     let (s, b) = with_assertion(&server, &a, &[]).await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(jwks_server.fetches.load(Ordering::SeqCst), 2);
+    server.stop().await;
+}
+
+/// The outbound guard: without `allow_loopback`, a jwks_uri pointing at
+/// this host is never fetched (as it would be for any private address).
+#[tokio::test]
+async fn jwks_uri_to_a_private_address_is_refused() {
+    let k = key(SigningAlg::ES256);
+    let jwks_server = JwksServer::start(jwks(&[&k])).await;
+    let setup = crate::setup_or_skip!(Backend::Sqlite).with_toml(&config_with(
+        &jwks(&[&key(SigningAlg::ES256)]),
+        &jwks_server.url,
+        "0s",
+        false,
+    ));
+    let server = setup.start().await.unwrap();
+    let a = assertion(&k, claims_for("signed-uri", json!(server.issuer()), 60, "g-1"));
+    let (s, b) = with_assertion(&server, &a, &[]).await;
+    assert_eq!((s, b["error"].as_str()), (401, Some("invalid_client")), "{b}");
+    assert_eq!(jwks_server.fetches.load(Ordering::SeqCst), 0, "never contacted");
     server.stop().await;
 }

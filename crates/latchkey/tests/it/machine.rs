@@ -108,6 +108,33 @@ async fn revocation(backend: Backend) {
 }
 crate::both_backends!(revocation);
 
+/// Clients are cached in memory; a change made outside this node (the CLI,
+/// another node) reaches the cache through the change feed.
+async fn client_cache_follows_changes(backend: Backend) {
+    let Some((_setup, server)) = start(backend).await else { return };
+    assert_eq!(client_credentials(&server, "service", &[]).await.0, 200, "cached now");
+    let store = &server.state().store;
+    let new_secret = "Nq7Vb2Xc9Lm4Kj8Hg3Fd6Sa1Pz5Ow0IuYtRe7Wq2Er9Ty";
+    let hash = latchkey_crypto::digest::secret_digest(new_secret);
+    store.set_client_secret_hash("service", &hash, latchkey_domain::UnixTime::now()).await.unwrap();
+    latchkey_testkit::eventually("the rotated secret reaches the cache", || async {
+        client_credentials(&server, "service", &[]).await.0 == 401
+    })
+    .await
+    .unwrap();
+    let (s, _, _) =
+        token_request(&server, Some(("service", new_secret)), &[("grant_type", "client_credentials")]).await;
+    assert_eq!(s, 200);
+    store.delete_client("service").await.unwrap();
+    latchkey_testkit::eventually("the removal reaches the cache", || async {
+        token_request(&server, Some(("service", new_secret)), &[("grant_type", "client_credentials")]).await.0 == 401
+    })
+    .await
+    .unwrap();
+    server.stop().await;
+}
+crate::both_backends!(client_cache_follows_changes);
+
 async fn introspect(server: &TestServer, client: &str, token: &str) -> (u16, serde_json::Value) {
     let resp = server
         .http
