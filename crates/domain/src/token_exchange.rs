@@ -86,9 +86,65 @@ pub struct ExchangeSettings {
     pub impersonation: bool,
 }
 
+/// Another authorization server whose JWTs may be exchanged here (RFC 8693
+/// §2.1: "a JWT from a trusted issuer"), from configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedIssuer {
+    /// The `iss` its tokens carry, compared exactly.
+    pub issuer: String,
+    pub jwks_uri: String,
+    /// The `aud` its tokens must name; `None`: our own issuer identifier.
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// Its subjects become `<subject_prefix>:<sub>`: a separate id space, so
+    /// an outside subject can never pass for one of our users or clients.
+    pub subject_prefix: String,
+    /// The clients that may exchange its tokens.
+    pub clients: Vec<String>,
+    /// The most its tokens can be worth here: their `scope` is cut down to
+    /// these (a token without `scope` counts as having all of them).
+    pub scopes: ScopeSet,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TrustedIssuerError {
+    #[error("subject_prefix {0:?} must be 1 to 32 lowercase letters, digits or '-', and not \"client\"")]
+    Prefix(String),
+    #[error("{0:?} must be an absolute https URL")]
+    Url(String),
+}
+
+impl TrustedIssuer {
+    pub fn validate(&self) -> Result<(), TrustedIssuerError> {
+        let p = &self.subject_prefix;
+        let prefix_ok = !p.is_empty()
+            && p.len() <= 32
+            && p != "client"
+            && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !prefix_ok {
+            return Err(TrustedIssuerError::Prefix(p.clone()));
+        }
+        for u in [&self.issuer, &self.jwks_uri] {
+            if url::Url::parse(u).is_err() {
+                return Err(TrustedIssuerError::Url(u.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The subject in our id space. User ids are hex and client subjects
+    /// start with `client:`, so this can collide with neither.
+    pub fn subject(&self, sub: &str) -> String {
+        format!("{}:{sub}", self.subject_prefix)
+    }
+}
+
 /// What the policy sees of an exchange.
 pub struct ExchangeFacts<'a> {
     pub client: &'a Client,
+    /// The trusted issuer of the subject token, when it is not ours.
+    pub external_issuer: Option<&'a TrustedIssuer>,
     pub subject_audience: &'a Audience,
     /// The target (`resource`/`audience`) the new token is for.
     pub target: &'a str,
@@ -111,17 +167,25 @@ pub trait ExchangePolicy: Send + Sync {
     fn allow(&self, facts: &ExchangeFacts<'_>) -> Result<(), ExchangeDenied>;
 }
 
-/// The rules from configuration: a client may exchange tokens whose `aud`
-/// names it or one of its `subject_audiences`, and impersonate only when
-/// allowed to. (The target itself is checked like every resource indicator.)
+/// The rules from configuration: a client may exchange our tokens whose
+/// `aud` names it or one of its `subject_audiences`, a trusted issuer's
+/// tokens when that issuer lists it, and impersonate only when allowed to.
+/// (The target itself is checked like every resource indicator.)
 pub struct ConfiguredPolicy;
 
 impl ExchangePolicy for ConfiguredPolicy {
     fn allow(&self, f: &ExchangeFacts<'_>) -> Result<(), ExchangeDenied> {
         let settings = &f.client.token_exchange;
-        let named = f.subject_audience.contains(&f.client.id)
-            || settings.subject_audiences.iter().any(|a| f.subject_audience.contains(a));
-        if !named {
+        if let Some(trusted) = f.external_issuer {
+            if !trusted.clients.contains(&f.client.id) {
+                return Err(ExchangeDenied::NotForThisClient(format!(
+                    "client {} may not exchange tokens of {}",
+                    f.client.id, trusted.issuer
+                )));
+            }
+        } else if !(f.subject_audience.contains(&f.client.id)
+            || settings.subject_audiences.iter().any(|a| f.subject_audience.contains(a)))
+        {
             return Err(ExchangeDenied::NotForThisClient(format!(
                 "the subject token's audience does not include client {} or an API it may exchange for",
                 f.client.id

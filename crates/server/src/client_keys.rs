@@ -1,6 +1,7 @@
-//! Client public keys for `private_key_jwt` (RFC 7523): inline in the
-//! client's registration, or fetched from its `jwks_uri` through the
-//! outbound guard and cached. A fresh set is used until it expires; an
+//! Other parties' public keys: clients' for `private_key_jwt` (RFC 7523),
+//! inline in the registration or fetched from the client's `jwks_uri`, and
+//! trusted issuers' for token exchange; fetched through the outbound guard
+//! and cached. A fresh set is used until it expires; an
 //! unknown `kid` triggers a refetch at most once per interval (a forged
 //! `kid` must not make us hammer the client's server); when the client's
 //! server is unreachable, the last good set keeps serving.
@@ -61,12 +62,26 @@ impl ClientKeys {
             return parse_public_jwks(text).map(Arc::new).map_err(|e| KeysError::Unusable(e.to_string()));
         }
         let Some(url) = &client.jwks_uri else { return Err(KeysError::None) };
+        self.keys_at(url, wanted).await.inspect_err(|e| {
+            if matches!(e, KeysError::Fetch(_)) {
+                tracing::warn!(client_id = %client.id, error = %e, "fetching the client's jwks_uri failed");
+            }
+        })
+    }
+
+    /// The keys published at `url` (a client's or a trusted issuer's), with
+    /// the same caching and refetch rules.
+    pub async fn keys_at(
+        &self,
+        url: &str,
+        wanted: impl Fn(&[VerifyingKey]) -> bool,
+    ) -> Result<Arc<Vec<VerifyingKey>>, KeysError> {
         let slot = {
             let mut slots = match self.slots.lock() {
                 Ok(s) => s,
                 Err(poisoned) => poisoned.into_inner(),
             };
-            slots.entry(url.clone()).or_default().clone()
+            slots.entry(url.to_string()).or_default().clone()
         };
         let mut entry = slot.lock().await;
         let now = Instant::now();
@@ -86,7 +101,7 @@ impl ClientKeys {
             Err(e) => match entry.as_mut() {
                 // Serve the last good set; try again after the interval.
                 Some(stale) => {
-                    tracing::warn!(client_id = %client.id, error = %e, "jwks_uri refetch failed; using the last good keys");
+                    tracing::warn!(url, error = %e, "refetching a JWKS failed; using the last good keys");
                     stale.fetched_at = now;
                     Ok(stale.keys.clone())
                 }

@@ -97,6 +97,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub outbound: OutboundFile,
     #[serde(default)]
+    pub token_exchange: TokenExchangeFile,
+    #[serde(default)]
     pub admin: AdminFile,
     #[serde(default)]
     pub sweep: SweepFile,
@@ -133,6 +135,13 @@ pub struct TokensFile {
     pub refresh_token_idle_ttl: Option<String>,
     pub authorization_code_ttl: Option<String>,
     pub issuance_event_sample_every: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenExchangeFile {
+    #[serde(default)]
+    pub trusted_issuers: Vec<latchkey_domain::token_exchange::TrustedIssuer>,
 }
 
 /// Requests Latchkey itself makes (client `jwks_uri` documents).
@@ -266,6 +275,8 @@ pub struct Config {
     pub keys: KeysConfig,
     pub tokens: TokensConfig,
     pub outbound: OutboundConfig,
+    /// Other issuers whose JWTs may be exchanged (RFC 8693).
+    pub trusted_issuers: Vec<latchkey_domain::token_exchange::TrustedIssuer>,
     pub request_timeout: Duration,
     /// How long a browser session (a login) lasts.
     pub session_ttl: Duration,
@@ -559,6 +570,11 @@ impl Config {
             ));
         }
 
+        let trusted_issuers = file.token_exchange.trusted_issuers;
+        for t in &trusted_issuers {
+            t.validate()
+                .map_err(|e| invalid(format!("token_exchange.trusted_issuers[{}]", t.issuer), e.to_string()))?;
+        }
         let clients = file.clients.iter().map(|c| resolve_client(c, env)).collect::<Result<Vec<_>, _>>()?;
         let mut seen = std::collections::HashSet::new();
         for c in &clients {
@@ -587,6 +603,7 @@ impl Config {
             keys,
             tokens,
             outbound,
+            trusted_issuers,
             request_timeout: duration(
                 "http.request_timeout",
                 file.http.request_timeout.as_ref(),

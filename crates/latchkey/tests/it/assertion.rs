@@ -15,24 +15,24 @@ use crate::sign_in::{WEB_SECRET, token_request};
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-fn key(alg: SigningAlg) -> SigningKey {
+pub fn key(alg: SigningAlg) -> SigningKey {
     SigningKey::from_pkcs8(alg, &generate_pkcs8(alg).unwrap()).unwrap()
 }
 
-fn jwks(keys: &[&SigningKey]) -> String {
+pub fn jwks(keys: &[&SigningKey]) -> String {
     json!({ "keys": keys.iter().map(|k| k.public_jwk()).collect::<Vec<_>>() }).to_string()
 }
 
 /// A client's key server on 127.0.0.1: serves whatever JWKS it holds now
 /// and counts the fetches.
-struct JwksServer {
-    url: String,
-    body: Arc<Mutex<String>>,
-    fetches: Arc<AtomicUsize>,
+pub struct JwksServer {
+    pub url: String,
+    pub body: Arc<Mutex<String>>,
+    pub fetches: Arc<AtomicUsize>,
 }
 
 impl JwksServer {
-    async fn start(initial: String) -> JwksServer {
+    pub async fn start(initial: String) -> JwksServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
         let body = Arc::new(Mutex::new(initial));

@@ -354,3 +354,72 @@ async fn exchanged_tokens_never_outlive_the_subject() {
     assert!(claims(r["access_token"].as_str().unwrap())["exp"].as_i64().unwrap() <= now + 20);
     server.stop().await;
 }
+
+/// RFC 8693 with a JWT from a trusted issuer: verified with that issuer's
+/// keys, its subject kept in its own id space, its scopes capped, and only
+/// for the clients the issuer is trusted for.
+#[tokio::test]
+async fn trusted_external_issuer() {
+    use crate::assertion::{JwksServer, jwks, key};
+    let partner_key = key(latchkey_domain::SigningAlg::ES256);
+    let keys = JwksServer::start(jwks(&[&partner_key])).await;
+    let partner = "https://partner.example.test";
+    let config = format!(
+        r#"{base}
+[outbound]
+allow_loopback = true
+
+[token_exchange]
+trusted_issuers = [{{ issuer = "{partner}", jwks_uri = "{jwks_uri}", subject_prefix = "partner", clients = ["front"], scopes = ["profile:read"] }}]
+"#,
+        base = exchange_config(),
+        jwks_uri = keys.url,
+    );
+    let setup = crate::setup_or_skip!(Backend::Sqlite).with_toml(&config);
+    let server = setup.start().await.unwrap();
+    let now = latchkey_domain::UnixTime::now().0;
+    let sign = |k: &latchkey_crypto::SigningKey, claims: serde_json::Value| {
+        latchkey_crypto::jws::sign(k, "JWT", &claims).unwrap()
+    };
+    let good = json!({"iss": partner, "sub": "u-77", "aud": server.issuer(), "exp": now + 120, "scope": "profile:read orders:read"});
+    let token = sign(&partner_key, good.clone());
+    let form = |t: &str| {
+        vec![
+            ("subject_token", t.to_string()),
+            ("subject_token_type", "urn:ietf:params:oauth:token-type:jwt".to_string()),
+            ("resource", PROFILE.to_string()),
+        ]
+    };
+    let send = |client: &'static str, form: Vec<(&'static str, String)>| {
+        let server = &server;
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            exchange(server, client, &form).await
+        }
+    };
+    let (s, r) = send("front", form(&token)).await;
+    assert_eq!(s, 200, "{r}");
+    let c = claims(r["access_token"].as_str().unwrap());
+    assert_eq!(c["sub"], "partner:u-77", "the partner's subjects keep their own id space");
+    assert_eq!(c["scope"], "profile:read", "capped to what the partner is trusted for");
+    assert_eq!(c["act"], json!({"sub": "client:front"}));
+    assert!(c["exp"].as_i64().unwrap() <= now + 120);
+
+    let mut wrong_aud = good.clone();
+    wrong_aud["aud"] = json!("https://elsewhere.example");
+    let mut expired = good.clone();
+    expired["exp"] = json!(now - 300);
+    let mut untrusted = good.clone();
+    untrusted["iss"] = json!("https://unknown-idp.example");
+    for (name, client, token) in [
+        ("a client the partner is not trusted for", "stranger", sign(&partner_key, good.clone())),
+        ("aud not naming us", "front", sign(&partner_key, wrong_aud)),
+        ("expired", "front", sign(&partner_key, expired)),
+        ("an untrusted issuer", "front", sign(&partner_key, untrusted)),
+        ("signed by another key", "front", sign(&key(latchkey_domain::SigningAlg::ES256), good.clone())),
+    ] {
+        let (s, b) = send(client, form(&token)).await;
+        assert_eq!((s, b["error"].as_str()), (400, Some("invalid_grant")), "{name}: {b}");
+    }
+    server.stop().await;
+}

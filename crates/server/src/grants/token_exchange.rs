@@ -17,6 +17,7 @@ use latchkey_domain::id_token::IdTokenClaims;
 use latchkey_domain::params::Params;
 use latchkey_domain::token_exchange::{
     self as exchange, ACCESS_TOKEN_TYPE, Actor, ExchangeDenied, ExchangeFacts, InputTokenType, MAX_ACTOR_DEPTH,
+    TrustedIssuer,
 };
 use latchkey_domain::{Client, ErrorCode, ScopeSet, SecurityEvent, UnixTime};
 
@@ -38,6 +39,8 @@ struct Subject {
     amr: Vec<String>,
     act: Option<Actor>,
     may_act: Option<Actor>,
+    /// Set when the subject token came from a trusted issuer, not from us.
+    external: Option<TrustedIssuer>,
 }
 
 fn invalid_request(description: &str) -> ApiError {
@@ -76,7 +79,10 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
 
     let now = UnixTime::now();
     let subject = match subject_type {
-        InputTokenType::AccessToken => subject_from_access_token(state, subject_token).await?,
+        InputTokenType::AccessToken => match trusted_issuer_of(state, subject_token) {
+            Some(trusted) => subject_from_trusted_jwt(state, trusted, subject_token, now).await?,
+            None => subject_from_access_token(state, subject_token).await?,
+        },
         InputTokenType::IdToken => subject_from_id_token(state, client, subject_token, now).await?,
     };
     if let Some(sid) = &subject.sid
@@ -97,8 +103,13 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
         (None, None) if client.token_exchange.impersonation => None,
         (None, None) => Some(Actor { sub: client_subject(&client.id), iss: None, client_id: None, act: None }),
     };
-    let facts =
-        ExchangeFacts { client, subject_audience: &subject.aud, target: &target, impersonation: actor.is_none() };
+    let facts = ExchangeFacts {
+        client,
+        external_issuer: subject.external.as_ref(),
+        subject_audience: &subject.aud,
+        target: &target,
+        impersonation: actor.is_none(),
+    };
     match state.exchange_policy.allow(&facts) {
         Ok(()) => {}
         Err(ExchangeDenied::NotForThisClient(reason)) => {
@@ -199,6 +210,7 @@ async fn subject_from_access_token(state: &AppState, token: &str) -> Result<Subj
         amr: c.amr.unwrap_or_default(),
         act: c.act,
         may_act: c.may_act,
+        external: None,
     })
 }
 
@@ -241,6 +253,7 @@ async fn subject_from_id_token(
         amr: c.amr,
         act: None,
         may_act: None,
+        external: None,
     })
 }
 
@@ -266,4 +279,112 @@ async fn actor_from_token(state: &AppState, client: &Client, token: &str, kind: 
         return Err(invalid_actor("its session has ended".into()));
     }
     Ok(Actor { sub: c.sub, iss: None, client_id: Some(c.client_id), act: None })
+}
+
+/// The trusted issuer a JWT claims to come from, if it is not ours. Only a
+/// routing decision: nothing in the token is trusted before its signature
+/// is checked with that issuer's keys.
+fn trusted_issuer_of<'s>(state: &'s AppState, token: &str) -> Option<&'s TrustedIssuer> {
+    if state.config.trusted_issuers.is_empty() {
+        return None;
+    }
+    let (_, payload, _) = jws::decode_unverified(token).ok()?;
+    #[derive(serde::Deserialize)]
+    struct Iss {
+        iss: Option<String>,
+    }
+    let iss = serde_json::from_slice::<Iss>(&payload).ok()?.iss?;
+    if iss == state.issuer.as_str() {
+        return None;
+    }
+    state.config.trusted_issuers.iter().find(|t| t.issuer == iss)
+}
+
+/// A JWT from a trusted issuer: its signature by one of the keys at the
+/// issuer's `jwks_uri`, `iss` exact, `aud` naming us, alive now. Its
+/// subject moves into the issuer's own id space, its scopes are cut down
+/// to what the issuer is trusted for.
+async fn subject_from_trusted_jwt(
+    state: &AppState,
+    trusted: &TrustedIssuer,
+    token: &str,
+    now: UnixTime,
+) -> Result<Subject, ApiError> {
+    let invalid = |reason: String| invalid_grant("the subject token is not valid", reason);
+    let (header, _, _) = jws::decode_unverified(token).map_err(|e| invalid(e.to_string()))?;
+    let fits = |k: &latchkey_crypto::VerifyingKey| {
+        k.alg.as_str() == header.alg && header.kid.as_deref().is_none_or(|kid| k.kid == kid)
+    };
+    let keys = state
+        .client_keys
+        .keys_at(&trusted.jwks_uri, |keys| keys.iter().any(fits))
+        .await
+        .map_err(|e| invalid(format!("keys of {}: {e}", trusted.issuer)))?;
+    let verified = keys
+        .iter()
+        .filter(|k| fits(k))
+        .find_map(|key| jws::verify(token, |_| Some(key)).ok())
+        .ok_or_else(|| invalid(format!("no key of {} verifies it", trusted.issuer)))?;
+    let c: ExternalClaims = serde_json::from_slice(&verified.payload).map_err(|e| invalid(format!("claims: {e}")))?;
+    let expected_aud = trusted.audience.as_deref().unwrap_or(state.issuer.as_str());
+    if c.iss != trusted.issuer {
+        return Err(invalid("issuer mismatch".into()));
+    }
+    if !c.aud.as_ref().is_some_and(|a| a.contains(expected_aud)) {
+        return Err(invalid(format!("its aud does not name {expected_aud}")));
+    }
+    let exp = c.exp.ok_or_else(|| invalid("no exp".into()))?;
+    if now.minus(LEEWAY) >= UnixTime(exp) {
+        return Err(invalid("expired".into()));
+    }
+    if c.nbf.is_some_and(|nbf| now.plus(LEEWAY) < UnixTime(nbf)) {
+        return Err(invalid("not valid yet".into()));
+    }
+    let sub = c.sub.filter(|s| !s.is_empty()).ok_or_else(|| invalid("no sub".into()))?;
+    let scopes = match c.scope.as_deref() {
+        None => trusted.scopes.clone(),
+        Some(s) => ScopeSet::parse(s).map_err(|e| invalid(e.to_string()))?.intersection(&trusted.scopes),
+    };
+    Ok(Subject {
+        sub: trusted.subject(&sub),
+        aud: Audience::One(expected_aud.to_string()),
+        scopes,
+        exp: UnixTime(exp),
+        // Its sessions are the other issuer's business.
+        sid: None,
+        auth_time: c.auth_time.map(UnixTime),
+        acr: c.acr,
+        amr: c.amr.unwrap_or_default(),
+        // Their actors live in their id space too.
+        act: c.act.map(|a| in_issuer_space(trusted, a)),
+        // `may_act` names who may act here: taken as written (with its
+        // `iss`, if any, compared to ours).
+        may_act: c.may_act,
+        external: Some(trusted.clone()),
+    })
+}
+
+fn in_issuer_space(trusted: &TrustedIssuer, actor: Actor) -> Actor {
+    Actor {
+        sub: trusted.subject(&actor.sub),
+        iss: Some(trusted.issuer.clone()),
+        client_id: actor.client_id,
+        act: actor.act.map(|a| Box::new(in_issuer_space(trusted, *a))),
+    }
+}
+
+/// The claims read from a trusted issuer's JWT.
+#[derive(serde::Deserialize)]
+struct ExternalClaims {
+    iss: String,
+    sub: Option<String>,
+    aud: Option<Audience>,
+    exp: Option<i64>,
+    nbf: Option<i64>,
+    scope: Option<String>,
+    auth_time: Option<i64>,
+    acr: Option<String>,
+    amr: Option<Vec<String>>,
+    act: Option<Actor>,
+    may_act: Option<Actor>,
 }
