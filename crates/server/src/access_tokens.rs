@@ -35,6 +35,11 @@ pub fn mint(state: &AppState, alg: SigningAlg, claims: &AccessTokenClaims) -> Re
 /// before skips the signature check and parsing (the hot-token cache), never
 /// the time, issuer and revocation checks.
 pub async fn verify(state: &AppState, token: &str) -> Result<AccessTokenClaims, TokenProblem> {
+    verify_shared(state, token).await.map(|c| AccessTokenClaims::clone(&c))
+}
+
+/// [`verify`], sharing the cached claims instead of copying them.
+pub async fn verify_shared(state: &AppState, token: &str) -> Result<Arc<AccessTokenClaims>, TokenProblem> {
     let now = UnixTime::now();
     let claims = match state.caches.tokens.get(token) {
         Some(claims) => claims,
@@ -50,7 +55,7 @@ pub async fn verify(state: &AppState, token: &str) -> Result<AccessTokenClaims, 
     if state.caches.revocations.is_revoked(&claims.jti) {
         return Err(TokenProblem::Revoked);
     }
-    Ok(AccessTokenClaims::clone(&claims))
+    Ok(claims)
 }
 
 /// The expensive part: signature, `typ` and parsing.

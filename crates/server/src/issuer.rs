@@ -2,19 +2,20 @@
 //! configuration only, never from a request's `Host` header (which an
 //! attacker controls).
 
+/// Cheap to clone (every request's error context carries one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issuer {
     /// Without a trailing slash, e.g. `https://auth.example.com/tenant`.
-    url: String,
+    url: std::sync::Arc<str>,
     /// The issuer's path, e.g. `/tenant`, or "" at the root.
-    path: String,
+    path: std::sync::Arc<str>,
 }
 
 impl Issuer {
     pub fn new(url: &str) -> Issuer {
         let url = url.trim_end_matches('/').to_string();
         let path = url::Url::parse(&url).map(|u| u.path().trim_end_matches('/').to_string()).unwrap_or_default();
-        Issuer { url, path }
+        Issuer { url: url.into(), path: path.into() }
     }
 
     pub fn as_str(&self) -> &str {

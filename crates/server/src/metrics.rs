@@ -11,15 +11,47 @@ use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
-    pub method: String,
-    pub route: String,
+    pub method: &'static str,
+    pub route: &'static str,
     pub status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
-    pub method: String,
-    pub route: String,
+    pub method: &'static str,
+    pub route: &'static str,
+}
+
+/// Label values without an allocation per request: methods map to static
+/// names, and route templates (a fixed set: the router's) are interned once.
+fn method_label(method: &str) -> &'static str {
+    match method {
+        "GET" => "GET",
+        "POST" => "POST",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "PATCH" => "PATCH",
+        _ => "other",
+    }
+}
+
+fn route_label(route: &str) -> &'static str {
+    static ROUTES: std::sync::RwLock<Vec<&'static str>> = std::sync::RwLock::new(Vec::new());
+    let read = ROUTES.read().unwrap_or_else(|p| p.into_inner());
+    if let Some(r) = read.iter().find(|r| **r == route) {
+        return r;
+    }
+    drop(read);
+    let mut write = ROUTES.write().unwrap_or_else(|p| p.into_inner());
+    // Bounded: only the router's templates and "unmatched" ever get here.
+    if write.len() >= 256 {
+        return "other";
+    }
+    let leaked: &'static str = Box::leak(route.to_string().into_boxed_str());
+    write.push(leaked);
+    leaked
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -65,13 +97,11 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// `route` must be a route template (or "unmatched"), never a raw path.
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        self.requests
-            .get_or_create(&RequestLabels { method: method.to_string(), route: route.to_string(), status })
-            .inc();
-        self.latency
-            .get_or_create(&RouteLabels { method: method.to_string(), route: route.to_string() })
-            .observe(seconds);
+        let (method, route) = (method_label(method), route_label(route));
+        self.requests.get_or_create(&RequestLabels { method, route, status }).inc();
+        self.latency.get_or_create(&RouteLabels { method, route }).observe(seconds);
     }
 
     pub fn set_pool(&self, open: u32, idle: u32, max: u32) {

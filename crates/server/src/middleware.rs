@@ -32,13 +32,10 @@ fn request_id(req: &Request<Body>) -> String {
 pub async fn request_context(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
     let started = Instant::now();
     let id = request_id(&req);
-    let method = req.method().as_str().to_string();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
-    let path = req.uri().path().to_string();
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    // A cheap reference-counted copy; the path is read only if logged.
+    let uri = req.uri().clone();
     let ctx = RequestContext { request_id: id.clone(), issuer: state.issuer.clone() };
 
     let mut response = REQUEST_CONTEXT
@@ -50,13 +47,15 @@ pub async fn request_context(State(state): State<AppState>, req: Request<Body>, 
 
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
-    state.metrics.observe(&method, &route, status, elapsed.as_secs_f64());
+    let route = route.as_ref().map_or("unmatched", |r| r.as_str());
+    state.metrics.observe(method.as_str(), route, status, elapsed.as_secs_f64());
     // The path, never the query string: queries can carry codes and tokens.
     // Failures are logged by default; successes only at debug level
     // (`RUST_LOG=latchkey::http=debug`): at tens of thousands of tokens a
     // second a line per success costs more than issuing the token, and the
     // metrics count every request anyway.
     let micros = elapsed.as_micros() as u64;
+    let (method, path) = (method.as_str(), uri.path());
     if status >= 400 {
         tracing::info!(target: "latchkey::http", request_id = %id, method, path, status, micros, "request");
     } else {

@@ -78,3 +78,39 @@ async fn security_headers_on_every_response() {
     }
     server.stop().await;
 }
+
+/// Browser-based clients call token, revocation and userinfo cross-origin:
+/// preflights are answered, responses (errors too) readable by any origin.
+#[tokio::test]
+async fn api_endpoints_allow_cross_origin_calls() {
+    let server = server().await;
+    for path in ["/token", "/revoke", "/userinfo"] {
+        let resp = server
+            .http
+            .request(reqwest::Method::OPTIONS, server.url(path))
+            .header("origin", "https://spa.example")
+            .header("access-control-request-method", "POST")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 204, "{path}");
+        assert_eq!(resp.headers()["access-control-allow-origin"], "*", "{path}");
+        assert_eq!(resp.headers()["access-control-allow-methods"], "GET, POST");
+        assert_eq!(resp.headers()["access-control-allow-headers"], "authorization, content-type");
+    }
+    let resp = server
+        .http
+        .post(server.url("/token"))
+        .header("origin", "https://spa.example")
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(resp.headers()["access-control-allow-origin"], "*");
+    // Pages and admin APIs are not for other origins.
+    let resp =
+        server.http.get(server.url("/admin/v1/keys")).header("origin", "https://spa.example").send().await.unwrap();
+    assert!(resp.headers().get("access-control-allow-origin").is_none());
+    server.stop().await;
+}

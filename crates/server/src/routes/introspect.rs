@@ -15,7 +15,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
 use latchkey_crypto::digest;
-use latchkey_domain::access_token::AccessTokenClaims;
 use latchkey_domain::{Client, UnixTime};
 use serde_json::{Value, json};
 
@@ -45,12 +44,11 @@ pub async fn handle(
     // Access tokens are JWTs (three dot-separated parts), refresh tokens
     // opaque base64url without dots: the shape picks the look-up, so the
     // hot path (access tokens) never touches the database.
-    let answer = if looks_like_jwt(token) {
+    let mut response = if looks_like_jwt(token) {
         access_token(&state, &client, token).await?
     } else {
-        refresh_token(&state, &client, token).await?.unwrap_or_else(inactive)
+        Json(refresh_token(&state, &client, token).await?.unwrap_or_else(inactive)).into_response()
     };
-    let mut response = Json(answer).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
@@ -89,18 +87,18 @@ async fn refresh_token(state: &AppState, client: &Client, token: &str) -> Result
     Ok(Some(v))
 }
 
-async fn access_token(state: &AppState, client: &Client, token: &str) -> Result<Value, ApiError> {
+async fn access_token(state: &AppState, client: &Client, token: &str) -> Result<Response, ApiError> {
     // Signature, typ, issuer, expiry and revocation: all of them, always.
-    let claims: AccessTokenClaims = match crate::access_tokens::verify(state, token).await {
+    let claims = match crate::access_tokens::verify_shared(state, token).await {
         Ok(c) => c,
         Err(latchkey_domain::access_token::TokenProblem::CheckUnavailable(r)) => return Err(ApiError::unavailable(r)),
-        Err(_) => return Ok(inactive()),
+        Err(_) => return Ok(Json(inactive()).into_response()),
     };
     let now = UnixTime::now();
     if let Some(sid) = &claims.sid
         && !state.caches.sessions.is_active(&state.store, sid, now).await?
     {
-        return Ok(inactive());
+        return Ok(Json(inactive()).into_response());
     }
     let own = claims.client_id == client.id;
     let serves_audience = state
@@ -108,35 +106,53 @@ async fn access_token(state: &AppState, client: &Client, token: &str) -> Result<
         .iter()
         .any(|r| claims.aud.contains(&r.identifier) && r.introspection_clients.contains(&client.id));
     if !own && !serves_audience {
-        return Ok(inactive());
+        return Ok(Json(inactive()).into_response());
     }
-    let mut v = json!({
-        "active": true,
-        "token_type": "Bearer",
-        "client_id": claims.client_id,
-        "sub": claims.sub,
-        "aud": claims.aud,
-        "iss": claims.iss,
-        "exp": claims.exp,
-        "iat": claims.iat,
-        "jti": claims.jti,
-    });
-    if let Some(s) = claims.scope {
-        v["scope"] = json!(s);
-    }
-    if let Some(s) = claims.sid {
-        v["sid"] = json!(s);
-    }
-    for (k, val) in [
-        ("auth_time", claims.auth_time.map(|t| json!(t))),
-        ("acr", claims.acr.map(|a| json!(a))),
-        ("amr", claims.amr.map(|a| json!(a))),
-        // RFC 8693 §4.1: who acts for the subject, for exchanged tokens.
-        ("act", claims.act.map(|a| json!(a))),
-    ] {
-        if let Some(val) = val {
-            v[k] = val;
-        }
-    }
-    Ok(v)
+    let c = &*claims;
+    let active = ActiveAccessToken {
+        active: true,
+        token_type: "Bearer",
+        client_id: &c.client_id,
+        sub: &c.sub,
+        aud: &c.aud,
+        iss: &c.iss,
+        exp: c.exp,
+        iat: c.iat,
+        jti: &c.jti,
+        scope: c.scope.as_deref(),
+        sid: c.sid.as_deref(),
+        auth_time: c.auth_time,
+        acr: c.acr.as_deref(),
+        amr: c.amr.as_deref(),
+        act: c.act.as_ref(),
+    };
+    Ok(Json(active).into_response())
+}
+
+/// RFC 7662 §2.2 for an active access token. Serialised straight from the
+/// (possibly cached) claims: introspection is a hot path.
+#[derive(serde::Serialize)]
+struct ActiveAccessToken<'a> {
+    active: bool,
+    token_type: &'static str,
+    client_id: &'a str,
+    sub: &'a str,
+    aud: &'a latchkey_domain::access_token::Audience,
+    iss: &'a str,
+    exp: i64,
+    iat: i64,
+    jti: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sid: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acr: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amr: Option<&'a [String]>,
+    /// RFC 8693 §4.1: who acts for the subject, for exchanged tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    act: Option<&'a latchkey_domain::token_exchange::Actor>,
 }
