@@ -30,8 +30,9 @@ impl Params {
 
     /// The first parameter (other than the allowed ones) that is repeated.
     pub fn first_repeated(&self) -> Option<&str> {
-        let mut seen = std::collections::HashSet::new();
-        self.0.iter().filter(|(_, v)| !v.is_empty()).map(|(k, _)| k.as_str()).find(|k| !seen.insert(*k))
+        // Requests carry a handful of parameters: a scan beats a hash set.
+        let sent: Vec<&str> = self.0.iter().filter(|(_, v)| !v.is_empty()).map(|(k, _)| k.as_str()).collect();
+        sent.iter().enumerate().find(|(i, k)| sent[..*i].contains(k)).map(|(_, k)| *k)
     }
 
     /// Every non-empty value of a parameter that may be repeated (RFC 8693

@@ -40,10 +40,35 @@ fn parse_basic(value: &str) -> Option<(String, String)> {
     let decoded = STANDARD.decode(encoded.trim()).ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (id, secret) = text.split_once(':')?;
-    let unescape = |s: &str| -> Option<String> {
-        url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned())
-    };
-    Some((unescape(id)?, unescape(secret)?))
+    Some((form_unescape(id), form_unescape(secret)))
+}
+
+/// `application/x-www-form-urlencoded` decoding of one value: `+` is a
+/// space, `%XX` a byte; a malformed escape stays as written (as the form
+/// parser does). Most values need nothing done.
+fn form_unescape(s: &str) -> String {
+    if !s.bytes().any(|b| b == b'%' || b == b'+') {
+        return s.to_string();
+    }
+    let hex = |b: u8| char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'+' => out.push(b' '),
+            b'%' => match (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+                (Some(hi), Some(lo)) => {
+                    out.push(hi << 4 | lo);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            _ => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, ApiError> {
@@ -150,5 +175,7 @@ mod tests {
         assert_eq!(parse_basic(&v), Some(("my:client".into(), "p@ss word%".into())));
         assert_eq!(parse_basic("Bearer x"), None);
         assert_eq!(parse_basic(&format!("Basic {}", STANDARD.encode("nocolon"))), None);
+        let v = format!("Basic {}", STANDARD.encode("a=b&c:100%%zz%4"));
+        assert_eq!(parse_basic(&v), Some(("a=b&c".into(), "100%%zz%4".into())), "raw = and &, bad escapes kept");
     }
 }
