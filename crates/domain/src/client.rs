@@ -110,6 +110,8 @@ pub struct Client {
     pub jwks: Option<String>,
     /// Which token exchanges (RFC 8693) this client may perform.
     pub token_exchange: crate::token_exchange::ExchangeSettings,
+    /// OIDC Back-Channel Logout 1.0: where logout tokens are POSTed.
+    pub backchannel_logout_uri: Option<String>,
     pub origin: Origin,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
@@ -135,6 +137,8 @@ pub enum ClientError {
     JwksTwice,
     #[error("jwks_uri {0:?} must be an absolute https URL")]
     JwksUri(String),
+    #[error("backchannel_logout_uri {0:?} must be an absolute http(s) URL without a fragment")]
+    BackchannelLogoutUri(String),
     #[error("audience {0:?} must be an absolute URI")]
     Audience(String),
 }
@@ -175,6 +179,15 @@ impl Client {
             });
             if !ok {
                 return Err(ClientError::JwksUri(uri.clone()));
+            }
+        }
+        if let Some(uri) = &self.backchannel_logout_uri {
+            // Back-Channel Logout 1.0 §2.2: absolute, no fragment. Where it
+            // may point is the outbound guard's call at send time.
+            let ok =
+                url::Url::parse(uri).is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.fragment().is_none());
+            if !ok {
+                return Err(ClientError::BackchannelLogoutUri(uri.clone()));
             }
         }
         for aud in &self.audiences {

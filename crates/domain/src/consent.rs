@@ -19,13 +19,14 @@ pub fn needs_consent(client: &Client, allowed: Option<&ScopeSet>, requested: &Sc
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::client::{AuthMethod, ClientKind};
     use crate::user::Origin;
     use crate::{SigningAlg, UnixTime};
 
-    fn client(first_party: bool) -> Client {
+    /// A bare client for unit tests of other modules too.
+    pub(crate) fn client(first_party: bool) -> Client {
         Client {
             id: "c".into(),
             name: "c".into(),
@@ -46,6 +47,7 @@ mod tests {
             jwks_uri: None,
             jwks: None,
             token_exchange: Default::default(),
+            backchannel_logout_uri: None,
             origin: Origin::Admin,
             created_at: UnixTime(0),
             updated_at: UnixTime(0),

@@ -71,6 +71,20 @@ pub enum SecurityEvent {
         client_id: String,
         token_kind: String,
     },
+    /// A browser session ended (logout), with what it took along.
+    SessionEnded {
+        session_id: String,
+        user_id: String,
+        reason: String,
+        grants_revoked: usize,
+    },
+    /// A logout token could not be delivered to a client (Back-Channel
+    /// Logout 1.0) after every retry.
+    BackchannelLogoutFailed {
+        client_id: String,
+        session_id: String,
+        error: String,
+    },
     /// A client exchanged a subject token for a new one (RFC 8693).
     TokenExchanged {
         client_id: String,
@@ -109,6 +123,8 @@ impl SecurityEvent {
             SecurityEvent::RefreshTokenReused { .. } => "token.refresh_reused",
             SecurityEvent::TokenRevoked { .. } => "token.revoked",
             SecurityEvent::TokenExchanged { .. } => "token.exchanged",
+            SecurityEvent::SessionEnded { .. } => "session.ended",
+            SecurityEvent::BackchannelLogoutFailed { .. } => "session.backchannel_logout_failed",
             SecurityEvent::TokensIssued { .. } => "token.issued_sampled",
         }
     }

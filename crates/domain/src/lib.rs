@@ -11,6 +11,7 @@ pub mod error;
 pub mod event;
 pub mod id_token;
 pub mod key_lifecycle;
+pub mod logout;
 pub mod params;
 pub mod pkce;
 pub mod redirect_uri;

@@ -143,6 +143,9 @@ pub struct ClientAddArgs {
     /// Token exchange: audiences of subject tokens this client may exchange (besides tokens naming the client).
     #[arg(long = "exchange-subject-audience", value_name = "URI")]
     pub exchange_subject_audiences: Vec<String>,
+    /// OIDC Back-Channel Logout: where logout tokens are POSTed.
+    #[arg(long, value_name = "URI")]
+    pub backchannel_logout_uri: Option<String>,
     /// Token exchange: may obtain tokens without an `act` claim naming it (impersonation).
     #[arg(long)]
     pub impersonation: bool,

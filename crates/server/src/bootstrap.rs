@@ -195,6 +195,7 @@ pub async fn seed_dev(store: &Store, data_dir: &Path, events: &dyn EventSink) ->
         jwks_uri: None,
         jwks: None,
         token_exchange: Default::default(),
+        backchannel_logout_uri: None,
         origin: Origin::Dev,
         created_at: now,
         updated_at: now,

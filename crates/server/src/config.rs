@@ -164,6 +164,7 @@ pub struct HttpFile {
 #[serde(deny_unknown_fields)]
 pub struct SessionsFile {
     pub lifetime: Option<String>,
+    pub logout_keeps_offline_grants: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -211,6 +212,7 @@ pub struct ClientFile {
     pub jwks: Option<ValueRef>,
     #[serde(default)]
     pub token_exchange: latchkey_domain::token_exchange::ExchangeSettings,
+    pub backchannel_logout_uri: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -280,6 +282,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// How long a browser session (a login) lasts.
     pub session_ttl: Duration,
+    /// Whether logout spares the session's `offline_access` grants.
+    pub logout_keeps_offline_grants: bool,
     pub admin_key: Option<Secret>,
     pub admin_scope: String,
     pub sweep_interval: Duration,
@@ -357,6 +361,7 @@ pub struct StaticClient {
     pub jwks_uri: Option<String>,
     pub jwks: Option<String>,
     pub token_exchange: latchkey_domain::token_exchange::ExchangeSettings,
+    pub backchannel_logout_uri: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -614,6 +619,7 @@ impl Config {
                 file.sessions.lifetime.as_ref(),
                 Duration::from_secs(24 * 3600),
             )?,
+            logout_keeps_offline_grants: file.sessions.logout_keeps_offline_grants.unwrap_or(false),
             admin_key,
             admin_scope: file.admin.scope.unwrap_or_else(|| DEFAULT_ADMIN_SCOPE.to_string()),
             sweep_interval: duration("sweep.interval", file.sweep.interval.as_ref(), Duration::from_secs(60))?,
@@ -740,6 +746,7 @@ fn resolve_client(c: &ClientFile, env: &dyn Fn(&str) -> Option<String>) -> Resul
         jwks_uri: c.jwks_uri.clone(),
         jwks,
         token_exchange: c.token_exchange.clone(),
+        backchannel_logout_uri: c.backchannel_logout_uri.clone(),
     };
     // The same rules as for clients registered any other way.
     sc.to_client(None, latchkey_domain::UnixTime(0)).validate().map_err(|e| invalid(&setting, e.to_string()))?;
@@ -768,6 +775,7 @@ impl StaticClient {
             jwks_uri: self.jwks_uri.clone(),
             jwks: self.jwks.clone(),
             token_exchange: self.token_exchange.clone(),
+            backchannel_logout_uri: self.backchannel_logout_uri.clone(),
             origin: latchkey_domain::user::Origin::Config,
             created_at: now,
             updated_at: now,

@@ -20,6 +20,7 @@ pub mod forms;
 pub mod grants;
 pub mod issuer;
 pub mod keyring;
+pub mod logout;
 pub mod master_key;
 pub mod metrics;
 pub mod middleware;
@@ -52,7 +53,8 @@ use crate::error::ApiError;
 use crate::issuer::Issuer;
 use crate::keyring::{KeyError, KeyManager, KeyRing};
 use crate::routes::{
-    admin, authorize, consent, discovery, error_reference, health, introspect, jwks, login, revoke, token, userinfo,
+    admin, authorize, consent, discovery, end_session, error_reference, health, introspect, jwks, login, revoke, token,
+    userinfo,
 };
 
 /// Concurrent Argon2 verifications (each holds 19 MiB).
@@ -258,6 +260,7 @@ pub fn app(state: AppState) -> Router {
         .route(&format!("{p}/authorize"), get(authorize::handle).post(authorize::handle))
         .route(&format!("{p}/login"), get(login::show).post(login::submit))
         .route(&format!("{p}/consent"), get(consent::show).post(consent::decide))
+        .route(&format!("{p}/logout"), get(end_session::handle).post(end_session::handle))
         .route(
             &format!("{p}/token"),
             post(token::handle).options(cors::preflight).layer(map_response(cors::allow_any_origin)),

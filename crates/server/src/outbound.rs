@@ -1,5 +1,6 @@
 //! The outbound-request guard: the only way Latchkey reaches out to a URL
-//! someone else chose (a client's `jwks_uri`). Such a URL must not turn the
+//! someone else chose (a client's `jwks_uri` or `backchannel_logout_uri`,
+//! a trusted issuer's keys). Such a URL must not turn the
 //! server into a proxy into its own network (SSRF, RFC 9700 §4.15 in
 //! spirit): only https (plain http to loopback when allowed), every
 //! resolved address public, the connection pinned to the vetted addresses
@@ -30,6 +31,42 @@ pub struct Fetched {
 
 /// Fetches `url` with GET, under the guard's rules.
 pub async fn fetch(config: &OutboundConfig, url: &str) -> Result<Fetched, OutboundError> {
+    let (client, parsed) = guarded_client(config, url).await?;
+    let mut response = client
+        .get(parsed)
+        .header(reqwest::header::ACCEPT, "application/json, application/jwk-set+json")
+        .send()
+        .await
+        .map_err(|e| OutboundError::Fetch(e.without_url().to_string()))?;
+    if response.status() != reqwest::StatusCode::OK {
+        return Err(OutboundError::Fetch(format!("status {}", response.status().as_u16())));
+    }
+    if response.content_length().is_some_and(|l| l > MAX_BODY as u64) {
+        return Err(OutboundError::Refused(format!("the document is larger than {MAX_BODY} bytes")));
+    }
+    let max_age =
+        response.headers().get(reqwest::header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).and_then(max_age);
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| OutboundError::Fetch(e.without_url().to_string()))? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(OutboundError::Refused(format!("the document is larger than {MAX_BODY} bytes")));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Fetched { body, max_age })
+}
+
+/// POSTs a form to `url` under the guard's rules; the answer's status.
+pub async fn post_form(config: &OutboundConfig, url: &str, form: &[(&str, &str)]) -> Result<u16, OutboundError> {
+    let (client, parsed) = guarded_client(config, url).await?;
+    let response =
+        client.post(parsed).form(form).send().await.map_err(|e| OutboundError::Fetch(e.without_url().to_string()))?;
+    Ok(response.status().as_u16())
+}
+
+/// Checks `url` and resolves it; a client that can only reach the vetted
+/// addresses, follows no redirect and gives up after the timeout.
+async fn guarded_client(config: &OutboundConfig, url: &str) -> Result<(reqwest::Client, url::Url), OutboundError> {
     let parsed = url::Url::parse(url).map_err(|_| OutboundError::Refused(format!("{url:?} is not a URL")))?;
     let host = parsed.host_str().ok_or_else(|| OutboundError::Refused("the URL has no host".into()))?.to_string();
     match parsed.scheme() {
@@ -60,28 +97,7 @@ pub async fn fetch(config: &OutboundConfig, url: &str) -> Result<Fetched, Outbou
         .resolve_to_addrs(&bare_host, &addrs)
         .build()
         .map_err(|e| OutboundError::Fetch(e.to_string()))?;
-    let mut response = client
-        .get(parsed)
-        .header(reqwest::header::ACCEPT, "application/json, application/jwk-set+json")
-        .send()
-        .await
-        .map_err(|e| OutboundError::Fetch(e.without_url().to_string()))?;
-    if response.status() != reqwest::StatusCode::OK {
-        return Err(OutboundError::Fetch(format!("status {}", response.status().as_u16())));
-    }
-    if response.content_length().is_some_and(|l| l > MAX_BODY as u64) {
-        return Err(OutboundError::Refused(format!("the document is larger than {MAX_BODY} bytes")));
-    }
-    let max_age =
-        response.headers().get(reqwest::header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).and_then(max_age);
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| OutboundError::Fetch(e.without_url().to_string()))? {
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(OutboundError::Refused(format!("the document is larger than {MAX_BODY} bytes")));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Fetched { body, max_age })
+    Ok((client, parsed))
 }
 
 fn max_age(cache_control: &str) -> Option<Duration> {

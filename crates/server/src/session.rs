@@ -106,3 +106,14 @@ pub fn csrf_cookie(state: &AppState, value: &str) -> Option<HeaderValue> {
     ))
     .ok()
 }
+
+/// Removes the session cookie from the browser (logout).
+pub fn clear_session_cookie(state: &AppState) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!(
+        "{}=; Path={}; Max-Age=0; HttpOnly; SameSite=Lax{}",
+        session_cookie_name(state),
+        cookie_path(state),
+        secure(state)
+    ))
+    .ok()
+}

@@ -11,7 +11,7 @@ use crate::{Result, Store, StoreError};
 
 const COLUMNS: &str = "id, name, kind, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, scopes, \
     audiences, auth_method, id_token_alg, access_token_ttl, refresh_token_ttl, id_token_ttl, first_party, refresh_token_grace, \
-    jwks_uri, origin, created_at, updated_at, jwks, token_exchange";
+    jwks_uri, origin, created_at, updated_at, jwks, token_exchange, backchannel_logout_uri";
 
 fn from_row(r: &AnyRow) -> Result<Client> {
     let grant_names: Vec<String> = from_json("grant_types", &r.try_get::<String, _>("grant_types")?)?;
@@ -41,6 +41,7 @@ fn from_row(r: &AnyRow) -> Result<Client> {
         jwks_uri: r.try_get("jwks_uri")?,
         jwks: r.try_get("jwks")?,
         token_exchange: from_json("token_exchange", &r.try_get::<String, _>("token_exchange")?)?,
+        backchannel_logout_uri: r.try_get("backchannel_logout_uri")?,
         origin: Origin::parse(&origin).ok_or_else(|| StoreError::Corrupt(format!("client origin {origin:?}")))?,
         created_at: UnixTime(r.try_get("created_at")?),
         updated_at: UnixTime(r.try_get("updated_at")?),
@@ -68,12 +69,13 @@ impl Store {
              access_token_ttl = excluded.access_token_ttl, refresh_token_ttl = excluded.refresh_token_ttl, \
              id_token_ttl = excluded.id_token_ttl, first_party = excluded.first_party, refresh_token_grace = excluded.refresh_token_grace, jwks_uri = excluded.jwks_uri, \
              jwks = excluded.jwks, token_exchange = excluded.token_exchange, \
+             backchannel_logout_uri = excluded.backchannel_logout_uri, \
              origin = excluded.origin, updated_at = excluded.updated_at"
         } else {
             ""
         };
         let sql = format!(
-            "INSERT INTO clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22){conflict}"
+            "INSERT INTO clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23){conflict}"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&c.id)
@@ -98,6 +100,7 @@ impl Store {
             .bind(c.updated_at.0)
             .bind(c.jwks.clone())
             .bind(to_json(&c.token_exchange)?)
+            .bind(c.backchannel_logout_uri.clone())
             .execute(&self.pool)
             .await?;
         self.client_changed(&c.id).await

@@ -158,6 +158,19 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// The active grants issued in a browser session (logout revokes them).
+    pub async fn active_grants_of_session(&self, session_id: &str, now: UnixTime) -> Result<Vec<Grant>> {
+        let rows = sqlx::query(
+            "SELECT id, user_id, client_id, session_id, scopes, auth_time, acr, amr, resource, created_at, expires_at, revoked_at \
+             FROM grants WHERE session_id = $1 AND revoked_at IS NULL AND expires_at > $2",
+        )
+        .bind(session_id)
+        .bind(now.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(grant_from_row).collect()
+    }
+
     pub async fn grant_is_active(&self, grant_id: &str, now: UnixTime) -> Result<bool> {
         Ok(self.get_grant(grant_id).await?.is_some_and(|g| g.is_active(now)))
     }

@@ -45,7 +45,12 @@ async fn metadata_and_jwks(backend: Backend) {
         serde_json::json!(["ES256", "EdDSA", "PS256", "RS256"])
     );
     assert_eq!(oidc["introspection_endpoint"], format!("{issuer}/introspect"));
-    for absent in ["end_session_endpoint", "registration_endpoint"] {
+    assert_eq!(oidc["end_session_endpoint"], format!("{issuer}/logout"));
+    assert_eq!(
+        (oidc["backchannel_logout_supported"].as_bool(), oidc["backchannel_logout_session_supported"].as_bool()),
+        (Some(true), Some(true))
+    );
+    for absent in ["registration_endpoint", "frontchannel_logout_supported"] {
         assert!(oidc.get(absent).is_none(), "{absent} is not implemented yet");
     }
 

@@ -12,6 +12,7 @@ mod discovery;
 mod exchange;
 mod http_edge;
 mod keys;
+mod logout;
 mod machine;
 mod serve;
 mod sign_in;

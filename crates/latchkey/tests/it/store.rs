@@ -36,6 +36,7 @@ fn client(id: &str) -> Client {
         jwks_uri: None,
         jwks: None,
         token_exchange: Default::default(),
+        backchannel_logout_uri: None,
         origin: Origin::Admin,
         created_at: UnixTime(1000),
         updated_at: UnixTime(1000),

@@ -19,6 +19,8 @@ pub struct ProviderMetadata {
     pub userinfo_endpoint: String,
     pub revocation_endpoint: String,
     pub introspection_endpoint: String,
+    /// RP-Initiated Logout 1.0.
+    pub end_session_endpoint: String,
     pub jwks_uri: String,
     pub response_types_supported: Vec<&'static str>,
     pub response_modes_supported: Vec<&'static str>,
@@ -42,6 +44,9 @@ pub struct ProviderMetadata {
     pub request_parameter_supported: bool,
     pub request_uri_parameter_supported: bool,
     pub claims_parameter_supported: bool,
+    /// Back-Channel Logout 1.0 §2.1, with `sid` in every logout token.
+    pub backchannel_logout_supported: bool,
+    pub backchannel_logout_session_supported: bool,
     pub service_documentation: String,
 }
 
@@ -65,6 +70,7 @@ pub fn metadata(state: &AppState) -> ProviderMetadata {
         userinfo_endpoint: state.issuer.endpoint("/userinfo"),
         revocation_endpoint: state.issuer.endpoint("/revoke"),
         introspection_endpoint: state.issuer.endpoint("/introspect"),
+        end_session_endpoint: state.issuer.endpoint("/logout"),
         jwks_uri: state.issuer.endpoint("/jwks"),
         response_types_supported: vec!["code"],
         response_modes_supported: vec!["query", "form_post"],
@@ -123,6 +129,8 @@ pub fn metadata(state: &AppState) -> ProviderMetadata {
         request_parameter_supported: false,
         request_uri_parameter_supported: false,
         claims_parameter_supported: false,
+        backchannel_logout_supported: true,
+        backchannel_logout_session_supported: true,
         service_documentation: state.issuer.endpoint("/portal/errors"),
     }
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod authorize;
 pub mod consent;
 pub mod discovery;
+pub mod end_session;
 pub mod error_reference;
 pub mod health;
 pub mod introspect;
