@@ -18,6 +18,7 @@ pub mod redirect_uri;
 pub mod resource;
 pub mod scope;
 pub mod secret;
+pub mod throttle;
 pub mod time;
 pub mod token_exchange;
 pub mod user;

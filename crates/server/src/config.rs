@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use latchkey_domain::client::{AuthMethod, ClientKind, GrantType};
 use latchkey_domain::resource::ResourceScope;
+use latchkey_domain::throttle::ThrottlePolicy;
 use latchkey_domain::{ScopeSet, Secret, SigningAlg};
 use serde::Deserialize;
 
@@ -97,6 +98,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub outbound: OutboundFile,
     #[serde(default)]
+    pub login: LoginFile,
+    #[serde(default)]
     pub token_exchange: TokenExchangeFile,
     #[serde(default)]
     pub admin: AdminFile,
@@ -142,6 +145,17 @@ pub struct TokensFile {
 pub struct TokenExchangeFile {
     #[serde(default)]
     pub trusted_issuers: Vec<latchkey_domain::token_exchange::TrustedIssuer>,
+}
+
+/// Throttling of failed logins.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginFile {
+    pub free_failures_per_account: Option<u32>,
+    pub free_failures_per_address: Option<u32>,
+    pub base_delay: Option<String>,
+    pub max_delay: Option<String>,
+    pub window: Option<String>,
 }
 
 /// Requests Latchkey itself makes (client `jwks_uri` documents).
@@ -284,6 +298,9 @@ pub struct Config {
     pub session_ttl: Duration,
     /// Whether logout spares the session's `offline_access` grants.
     pub logout_keeps_offline_grants: bool,
+    /// Failed-login throttling per account name and per source address.
+    pub login_throttle_account: latchkey_domain::throttle::ThrottlePolicy,
+    pub login_throttle_address: latchkey_domain::throttle::ThrottlePolicy,
     pub admin_key: Option<Secret>,
     pub admin_scope: String,
     pub sweep_interval: Duration,
@@ -575,6 +592,12 @@ impl Config {
             ));
         }
 
+        let login_timing = ThrottlePolicy {
+            free_failures: 0,
+            base_delay: duration("login.base_delay", file.login.base_delay.as_ref(), Duration::from_secs(1))?,
+            max_delay: duration("login.max_delay", file.login.max_delay.as_ref(), Duration::from_secs(15 * 60))?,
+            window: duration("login.window", file.login.window.as_ref(), Duration::from_secs(15 * 60))?,
+        };
         let trusted_issuers = file.token_exchange.trusted_issuers;
         for t in &trusted_issuers {
             t.validate()
@@ -620,6 +643,14 @@ impl Config {
                 Duration::from_secs(24 * 3600),
             )?,
             logout_keeps_offline_grants: file.sessions.logout_keeps_offline_grants.unwrap_or(false),
+            login_throttle_account: ThrottlePolicy {
+                free_failures: file.login.free_failures_per_account.unwrap_or(5),
+                ..login_timing.clone()
+            },
+            login_throttle_address: ThrottlePolicy {
+                free_failures: file.login.free_failures_per_address.unwrap_or(20),
+                ..login_timing
+            },
             admin_key,
             admin_scope: file.admin.scope.unwrap_or_else(|| DEFAULT_ADMIN_SCOPE.to_string()),
             sweep_interval: duration("sweep.interval", file.sweep.interval.as_ref(), Duration::from_secs(60))?,

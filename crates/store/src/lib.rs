@@ -17,6 +17,7 @@ mod resources;
 mod sessions;
 mod single_use;
 mod sweep;
+mod throttle;
 mod users;
 
 use std::time::Duration;

@@ -15,6 +15,7 @@ pub struct SweepReport {
     pub revoked_tokens: u64,
     pub used_jtis: u64,
     pub auth_requests: u64,
+    pub login_failures: u64,
     pub events: u64,
 }
 
@@ -27,12 +28,13 @@ impl SweepReport {
             + self.revoked_tokens
             + self.used_jtis
             + self.auth_requests
+            + self.login_failures
             + self.events
     }
 }
 
 /// (table, primary key, condition on `$1` = cut-off time)
-const EXPIRING: [(&str, &str, &str); 7] = [
+const EXPIRING: [(&str, &str, &str); 8] = [
     ("authorization_codes", "code_hash", "expires_at < $1"),
     ("refresh_tokens", "token_hash", "expires_at < $1"),
     ("grants", "id", "expires_at < $1 OR revoked_at < $1"),
@@ -40,6 +42,7 @@ const EXPIRING: [(&str, &str, &str); 7] = [
     ("revoked_tokens", "jti", "expires_at < $1"),
     ("used_jtis", "jti", "expires_at < $1"),
     ("auth_requests", "id", "expires_at < $1"),
+    ("login_failures", "key", "expires_at < $1"),
 ];
 
 impl Store {
@@ -50,7 +53,7 @@ impl Store {
         event_retention_cutoff: UnixTime,
         batch: i64,
     ) -> Result<SweepReport> {
-        let mut counts = [0u64; 7];
+        let mut counts = [0u64; 8];
         for (i, (table, pk, condition)) in EXPIRING.iter().enumerate() {
             // `used_jtis` has a composite key; its jti alone bounds the batch
             // well enough, and extra rows deleted are expired anyway.
@@ -69,7 +72,16 @@ impl Store {
                 .execute(&self.pool)
                 .await?
                 .rows_affected();
-        let [authorization_codes, refresh_tokens, grants, sessions, revoked_tokens, used_jtis, auth_requests] = counts;
+        let [
+            authorization_codes,
+            refresh_tokens,
+            grants,
+            sessions,
+            revoked_tokens,
+            used_jtis,
+            auth_requests,
+            login_failures,
+        ] = counts;
         Ok(SweepReport {
             authorization_codes,
             refresh_tokens,
@@ -78,6 +90,7 @@ impl Store {
             revoked_tokens,
             used_jtis,
             auth_requests,
+            login_failures,
             events,
         })
     }

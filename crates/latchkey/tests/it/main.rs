@@ -18,6 +18,7 @@ mod serve;
 mod sign_in;
 mod static_config;
 mod store;
+mod throttle;
 
 /// Runs an `async fn(Backend)` test once per backend.
 #[macro_export]

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use latchkey_crypto::{digest, password, random};
 use latchkey_domain::authorize::AuthorizationRequest;
 use latchkey_domain::id_token::ACR_PASSWORD;
+use latchkey_domain::throttle;
 use latchkey_domain::{UnixTime, User};
 
 use crate::authorization::proceed;
@@ -95,10 +96,25 @@ pub async fn submit(
     let Some(req) = parked(&state, &tx).await? else {
         return Ok(error_page(StatusCode::BAD_REQUEST, EXPIRED));
     };
+    // Throttling before the password check: per submitted account name
+    // (known or not, so it reveals nothing) and per source address.
+    let now = UnixTime::now();
+    let (account, address) = (throttle::account_key(&username), throttle::address_key(peer.ip()));
+    if let Some(until) = state.store.login_blocked_until([&account, &address], now).await? {
+        let wait = until.0.saturating_sub(now.0).max(1);
+        tracing::info!(source = %address, "sign-in throttled");
+        let message = format!("Too many failed sign-ins. Wait {wait} seconds, then try again.");
+        let mut response = login_page(&state, &req, StatusCode::TOO_MANY_REQUESTS, &tx, &username, Some(&message));
+        response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(wait));
+        return Ok(response);
+    }
     let Some(user) = check_password(&state, &username, &pass).await? else {
+        state.store.record_login_failure(&account, now, &state.config.login_throttle_account).await?;
+        state.store.record_login_failure(&address, now, &state.config.login_throttle_address).await?;
         // One message for unknown user, wrong password and disabled account.
         return Ok(login_page(&state, &req, StatusCode::OK, &tx, &username, Some("Wrong username or password.")));
     };
+    state.store.clear_login_failures(&account).await?;
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
     let (session, secret) =
         session::start(&state, &user, ACR_PASSWORD, &["pwd"], user_agent, Some(peer.ip().to_string())).await?;

@@ -5,3 +5,13 @@ ALTER TABLE clients ADD COLUMN jwks TEXT;
 ALTER TABLE clients ADD COLUMN token_exchange TEXT NOT NULL DEFAULT '{}';
 -- OIDC Back-Channel Logout 1.0: where the client receives logout tokens.
 ALTER TABLE clients ADD COLUMN backchannel_logout_uri TEXT;
+-- Failed logins per account name and per source address (throttling).
+CREATE TABLE login_failures (
+    key TEXT PRIMARY KEY,
+    failures BIGINT NOT NULL,
+    window_start BIGINT NOT NULL,
+    blocked_until BIGINT NOT NULL,
+    -- When the row stops mattering (window over and no pause pending).
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX login_failures_expiry ON login_failures(expires_at);
