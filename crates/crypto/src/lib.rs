@@ -12,6 +12,7 @@ pub mod password;
 pub mod random;
 pub mod seal;
 pub mod signing_key;
+pub mod totp;
 
 pub use jwk::Jwk;
 pub use seal::MasterKey;

@@ -3,8 +3,33 @@
 
 use serde::{Deserialize, Serialize};
 
-/// `acr` for a password login. The MFA level arrives with the login issue.
+/// `acr` for a password login.
 pub const ACR_PASSWORD: &str = "urn:latchkey:acr:pwd";
+
+/// `acr` for a login with a password and a second factor (TOTP); satisfies
+/// requests for [`ACR_PASSWORD`] too.
+pub const ACR_MFA: &str = "urn:latchkey:acr:mfa";
+
+/// What a request's `acr_values` asks of the login (OIDC Core §3.1.2.1,
+/// §5.5.1.1 treated as a requirement, RFC 9470 step-up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcrRequirement {
+    /// Nothing asked, or a password login is enough.
+    Any,
+    /// A second factor is needed.
+    Mfa,
+    /// Only values we cannot satisfy: `unmet_authentication_requirements`.
+    Unsatisfiable,
+}
+
+pub fn acr_requirement(acr_values: &[String]) -> AcrRequirement {
+    if acr_values.is_empty() || acr_values.iter().any(|a| a == ACR_PASSWORD) {
+        // The client accepts a password login (listing MFA too means
+        // "either"; we give the strongest the session already has).
+        return AcrRequirement::Any;
+    }
+    if acr_values.iter().any(|a| a == ACR_MFA) { AcrRequirement::Mfa } else { AcrRequirement::Unsatisfiable }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdTokenClaims {

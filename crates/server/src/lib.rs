@@ -53,8 +53,8 @@ use crate::error::ApiError;
 use crate::issuer::Issuer;
 use crate::keyring::{KeyError, KeyManager, KeyRing};
 use crate::routes::{
-    admin, authorize, consent, discovery, end_session, error_reference, health, introspect, jwks, login, revoke, token,
-    userinfo,
+    admin, authorize, consent, discovery, end_session, error_reference, health, introspect, jwks, login, mfa, revoke,
+    token, userinfo,
 };
 
 /// Concurrent Argon2 verifications (each holds 19 MiB).
@@ -261,6 +261,8 @@ pub fn app(state: AppState) -> Router {
         .route(&format!("{p}/login"), get(login::show).post(login::submit))
         .route(&format!("{p}/consent"), get(consent::show).post(consent::decide))
         .route(&format!("{p}/logout"), get(end_session::handle).post(end_session::handle))
+        .route(&format!("{p}/login/otp"), get(mfa::otp_show).post(mfa::otp_submit))
+        .route(&format!("{p}/account/totp"), get(mfa::enrol_show).post(mfa::enrol_submit))
         .route(
             &format!("{p}/token"),
             post(token::handle).options(cors::preflight).layer(map_response(cors::allow_any_origin)),

@@ -18,6 +18,7 @@ mod sessions;
 mod single_use;
 mod sweep;
 mod throttle;
+mod totp;
 mod users;
 
 use std::time::Duration;
@@ -30,6 +31,7 @@ pub use keys::StoredKey;
 pub use sessions::Session;
 pub use single_use::{ConsumeOutcome, Grant, NewRefreshToken, PeekedCode, RefreshTokenInfo};
 pub use sweep::SweepReport;
+pub use totp::TotpCredential;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -14,6 +14,7 @@ mod http_edge;
 mod keys;
 mod logout;
 mod machine;
+mod mfa;
 mod serve;
 mod sign_in;
 mod static_config;

@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use latchkey_domain::authorize::{self, AuthorizationRequest, Prompt};
+use latchkey_domain::id_token::{ACR_MFA, AcrRequirement, acr_requirement};
 use latchkey_domain::{ErrorCode, OAuthError, UnixTime};
 
 use crate::authorization::{authorize_error, error_response, park, proceed, see_other};
@@ -76,7 +77,36 @@ async fn run(
         Some(max) => now.0.saturating_sub(auth_time.0) <= i64::try_from(max).unwrap_or(i64::MAX),
         None => true,
     };
+    let requirement = acr_requirement(&req.acr_values);
+    if requirement == AcrRequirement::Unsatisfiable {
+        return Ok(crate::routes::login::unmet(state, &req));
+    }
     match current {
+        // Step-up (RFC 9470): a password session, a request for MFA.
+        Some((s, user))
+            if !req.has_prompt(Prompt::Login)
+                && fresh_enough(s.auth_time)
+                && requirement == AcrRequirement::Mfa
+                && s.acr.as_deref() != Some(ACR_MFA) =>
+        {
+            if req.has_prompt(Prompt::None) {
+                return Ok(error_response(
+                    state,
+                    &req.redirect_uri,
+                    req.response_mode,
+                    req.state.as_deref(),
+                    &OAuthError::new(
+                        ErrorCode::InteractionRequired,
+                        "a second factor is needed, and prompt=none forbids asking",
+                    ),
+                ));
+            }
+            if !crate::routes::mfa::has_totp(state, &user.id).await? {
+                return Ok(crate::routes::login::unmet(state, &req));
+            }
+            let tx = park(state, &req).await?;
+            Ok(crate::routes::mfa::begin_second_factor(state, &user.id, &tx, Some(s.id.clone())))
+        }
         Some((s, user)) if !req.has_prompt(Prompt::Login) && fresh_enough(s.auth_time) => {
             state.store.touch_session(&s.id, now).await?;
             proceed(state, &req, &s, &user, None).await

@@ -124,7 +124,7 @@ pub fn metadata(state: &AppState) -> ProviderMetadata {
             "email_verified",
         ],
         prompt_values_supported: vec!["none", "login", "consent", "select_account"],
-        acr_values_supported: vec![latchkey_domain::id_token::ACR_PASSWORD],
+        acr_values_supported: vec![latchkey_domain::id_token::ACR_PASSWORD, latchkey_domain::id_token::ACR_MFA],
         authorization_response_iss_parameter_supported: true,
         request_parameter_supported: false,
         request_uri_parameter_supported: false,

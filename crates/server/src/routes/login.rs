@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use latchkey_crypto::{digest, password, random};
 use latchkey_domain::authorize::AuthorizationRequest;
-use latchkey_domain::id_token::ACR_PASSWORD;
+use latchkey_domain::id_token::{ACR_PASSWORD, AcrRequirement, acr_requirement};
 use latchkey_domain::throttle;
 use latchkey_domain::{UnixTime, User};
 
@@ -115,6 +115,15 @@ pub async fn submit(
         return Ok(login_page(&state, &req, StatusCode::OK, &tx, &username, Some("Wrong username or password.")));
     };
     state.store.clear_login_failures(&account).await?;
+    // An enrolled user always gives the second factor; a request that
+    // needs one from a user without it cannot be met.
+    if crate::routes::mfa::has_totp(&state, &user.id).await? {
+        return Ok(crate::routes::mfa::begin_second_factor(&state, &user.id, &tx, None));
+    }
+    if acr_requirement(&req.acr_values) != AcrRequirement::Any {
+        let _ = state.store.take_auth_request(&tx).await?;
+        return Ok(unmet(&state, &req));
+    }
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
     let (session, secret) =
         session::start(&state, &user, ACR_PASSWORD, &["pwd"], user_agent, Some(peer.ip().to_string())).await?;
@@ -129,7 +138,7 @@ pub async fn submit(
 
 /// The user if the password is right and the account enabled. An unknown
 /// username costs the same Argon2 work as a wrong password.
-async fn check_password(state: &AppState, username: &str, pass: &str) -> Result<Option<User>, ApiError> {
+pub(crate) async fn check_password(state: &AppState, username: &str, pass: &str) -> Result<Option<User>, ApiError> {
     let user = state.store.get_user_by_username(username).await?;
     let hash = user.as_ref().and_then(|u| u.password_hash.clone()).unwrap_or_else(|| state.dummy_password_hash.clone());
     let pass = pass.to_string();
@@ -141,4 +150,18 @@ async fn check_password(state: &AppState, username: &str, pass: &str) -> Result<
         Some(u) if ok && !u.disabled && u.password_hash.is_some() => Some(u),
         _ => None,
     })
+}
+
+/// The error sent back to the client when `acr_values` cannot be met.
+pub fn unmet(state: &AppState, req: &AuthorizationRequest) -> Response {
+    crate::authorization::error_response(
+        state,
+        &req.redirect_uri,
+        req.response_mode,
+        req.state.as_deref(),
+        &latchkey_domain::OAuthError::new(
+            latchkey_domain::ErrorCode::UnmetAuthenticationRequirements,
+            "the requested acr_values cannot be met for this user",
+        ),
+    )
 }

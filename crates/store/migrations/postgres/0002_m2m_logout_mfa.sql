@@ -15,3 +15,12 @@ CREATE TABLE login_failures (
     expires_at BIGINT NOT NULL
 );
 CREATE INDEX login_failures_expiry ON login_failures(expires_at);
+-- TOTP second factor (RFC 6238): the secret sealed with the master key
+-- (the user id as associated data); each time step is accepted once.
+CREATE TABLE totp_credentials (
+    user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    secret BYTEA NOT NULL,
+    confirmed BIGINT NOT NULL CHECK (confirmed IN (0, 1)),
+    last_step BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
