@@ -20,12 +20,14 @@ pub struct User {
 }
 
 /// Who owns a record: the declarative config (rewritten at each start), the
-/// dev sandbox, or an administrator (CLI/API).
+/// dev sandbox, an administrator (CLI/API), or the person themself
+/// (self-service sign-up).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
     Config,
     Dev,
     Admin,
+    SignUp,
 }
 
 impl Origin {
@@ -34,6 +36,7 @@ impl Origin {
             Origin::Config => "config",
             Origin::Dev => "dev",
             Origin::Admin => "admin",
+            Origin::SignUp => "signup",
         }
     }
 
@@ -42,9 +45,26 @@ impl Origin {
             "config" => Some(Origin::Config),
             "dev" => Some(Origin::Dev),
             "admin" => Some(Origin::Admin),
+            "signup" => Some(Origin::SignUp),
             _ => None,
         }
     }
+}
+
+/// NIST SP 800-63B §5.1.1.2: at least 8 characters, long passphrases
+/// welcome, no composition rules; not the username itself.
+pub fn validate_new_password(password: &str, username: &str) -> Result<(), &'static str> {
+    let n = password.chars().count();
+    if n < 8 {
+        return Err("Choose a password of at least 8 characters.");
+    }
+    if n > 256 {
+        return Err("Choose a password of at most 256 characters.");
+    }
+    if password.eq_ignore_ascii_case(username) {
+        return Err("Your password must not be your username.");
+    }
+    Ok(())
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -100,6 +100,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub login: LoginFile,
     #[serde(default)]
+    pub signup: SignupFile,
+    #[serde(default)]
     pub token_exchange: TokenExchangeFile,
     #[serde(default)]
     pub admin: AdminFile,
@@ -145,6 +147,13 @@ pub struct TokensFile {
 pub struct TokenExchangeFile {
     #[serde(default)]
     pub trusted_issuers: Vec<latchkey_domain::token_exchange::TrustedIssuer>,
+}
+
+/// Self-service sign-up.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignupFile {
+    pub enabled: Option<bool>,
 }
 
 /// Throttling of failed logins.
@@ -298,6 +307,8 @@ pub struct Config {
     pub session_ttl: Duration,
     /// Whether logout spares the session's `offline_access` grants.
     pub logout_keeps_offline_grants: bool,
+    /// Whether people may create their own accounts (off by default).
+    pub signup_enabled: bool,
     /// Failed-login throttling per account name and per source address.
     pub login_throttle_account: latchkey_domain::throttle::ThrottlePolicy,
     pub login_throttle_address: latchkey_domain::throttle::ThrottlePolicy,
@@ -643,6 +654,7 @@ impl Config {
                 Duration::from_secs(24 * 3600),
             )?,
             logout_keeps_offline_grants: file.sessions.logout_keeps_offline_grants.unwrap_or(false),
+            signup_enabled: file.signup.enabled.unwrap_or(false),
             login_throttle_account: ThrottlePolicy {
                 free_failures: file.login.free_failures_per_account.unwrap_or(5),
                 ..login_timing.clone()

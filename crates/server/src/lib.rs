@@ -54,7 +54,7 @@ use crate::issuer::Issuer;
 use crate::keyring::{KeyError, KeyManager, KeyRing};
 use crate::routes::{
     admin, authorize, consent, discovery, end_session, error_reference, health, introspect, jwks, login, mfa, revoke,
-    token, userinfo,
+    signup, token, userinfo,
 };
 
 /// Concurrent Argon2 verifications (each holds 19 MiB).
@@ -262,6 +262,7 @@ pub fn app(state: AppState) -> Router {
         .route(&format!("{p}/consent"), get(consent::show).post(consent::decide))
         .route(&format!("{p}/logout"), get(end_session::handle).post(end_session::handle))
         .route(&format!("{p}/login/otp"), get(mfa::otp_show).post(mfa::otp_submit))
+        .route(&format!("{p}/signup"), get(signup::show).post(signup::submit))
         .route(&format!("{p}/account/totp"), get(mfa::enrol_show).post(mfa::enrol_submit))
         .route(
             &format!("{p}/token"),

@@ -29,6 +29,16 @@ fn from_row(r: &AnyRow) -> Result<User> {
 
 impl Store {
     /// Inserts a new user; `Conflict` if the id or username is taken.
+    /// Whether a username is taken, ignoring case: sign-up must not create
+    /// "Alice" beside "alice".
+    pub async fn username_taken_ignoring_case(&self, username: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT id FROM users WHERE LOWER(username) = LOWER($1)")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
     pub async fn insert_user(&self, u: &User) -> Result<()> {
         let sql = format!("INSERT INTO users ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
         sqlx::query(sqlx::AssertSqlSafe(sql))

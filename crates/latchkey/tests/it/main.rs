@@ -17,6 +17,7 @@ mod machine;
 mod mfa;
 mod serve;
 mod sign_in;
+mod signup;
 mod static_config;
 mod store;
 mod throttle;

@@ -34,7 +34,7 @@ pub async fn parked(state: &AppState, tx: &str) -> Result<Option<AuthorizationRe
     Ok(serde_json::from_str(&json).ok())
 }
 
-fn form(tx: &str, csrf: &str, username: &str, error: Option<&str>) -> String {
+fn form(tx: &str, csrf: &str, username: &str, error: Option<&str>, signup: bool) -> String {
     let error = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
     format!(
         "<h1>Sign in</h1>{error}<form method=\"post\" action=\"login\">\
@@ -43,10 +43,15 @@ fn form(tx: &str, csrf: &str, username: &str, error: Option<&str>) -> String {
          <input id=\"username\" name=\"username\" autocomplete=\"username\" required value=\"{}\" autofocus>\
          <label for=\"password\">Password</label>\
          <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-         <button type=\"submit\">Sign in</button></form>",
+         <button type=\"submit\">Sign in</button></form>{}",
         escape(tx),
         escape(csrf),
-        escape(username)
+        escape(username),
+        if signup {
+            format!("<p><a href=\"signup?tx={}\">Create an account</a></p>", escape(tx))
+        } else {
+            String::new()
+        }
     )
 }
 
@@ -60,7 +65,7 @@ fn login_page(
 ) -> Response {
     let csrf = random::token(24);
     let csp = crate::pages::csp_with_form_target(&req.redirect_uri);
-    let mut response = page(status, "Sign in", &form(tx, &csrf, username, error), &csp);
+    let mut response = page(status, "Sign in", &form(tx, &csrf, username, error, state.config.signup_enabled), &csp);
     if let Some(c) = session::csrf_cookie(state, &csrf) {
         response.headers_mut().append(header::SET_COOKIE, c);
     }

@@ -14,5 +14,6 @@ pub mod login;
 pub mod metrics;
 pub mod mfa;
 pub mod revoke;
+pub mod signup;
 pub mod token;
 pub mod userinfo;
