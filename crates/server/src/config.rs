@@ -188,6 +188,7 @@ pub struct HttpFile {
 pub struct SessionsFile {
     pub lifetime: Option<String>,
     pub logout_keeps_offline_grants: Option<bool>,
+    pub client_info_retention: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -305,6 +306,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// How long a browser session (a login) lasts.
     pub session_ttl: Duration,
+    /// How long a session's user agent and source address are kept.
+    pub session_client_info_retention: Duration,
     /// Whether logout spares the session's `offline_access` grants.
     pub logout_keeps_offline_grants: bool,
     /// Whether people may create their own accounts (off by default).
@@ -654,6 +657,11 @@ impl Config {
                 Duration::from_secs(24 * 3600),
             )?,
             logout_keeps_offline_grants: file.sessions.logout_keeps_offline_grants.unwrap_or(false),
+            session_client_info_retention: duration(
+                "sessions.client_info_retention",
+                file.sessions.client_info_retention.as_ref(),
+                Duration::from_secs(24 * 3600),
+            )?,
             signup_enabled: file.signup.enabled.unwrap_or(false),
             login_throttle_account: ThrottlePolicy {
                 free_failures: file.login.free_failures_per_account.unwrap_or(5),

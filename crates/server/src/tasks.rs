@@ -70,6 +70,10 @@ async fn sweep(state: AppState, mut stop: watch::Receiver<bool>) {
         // A bounded number of batches per tick keeps each tick short.
         for _ in 0..10 {
             let now = UnixTime::now();
+            let cutoff = now.minus(state.config.session_client_info_retention);
+            if let Err(e) = state.store.forget_session_client_info(cutoff, batch).await {
+                tracing::warn!(error = %e, "forgetting old session client info failed");
+            }
             match state.store.sweep_expired(now, now.minus(state.config.event_retention), batch).await {
                 Ok(report) if report.total() > 0 => tracing::debug!(?report, "swept expired rows"),
                 Ok(_) => break,

@@ -108,4 +108,19 @@ impl Store {
         }
         Ok(ended)
     }
+
+    /// Forgets the user agent and source address of sessions started before
+    /// `cutoff`, at most `batch` of them: kept to show people their
+    /// sessions, not to track them.
+    pub async fn forget_session_client_info(&self, cutoff: UnixTime, batch: i64) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE sessions SET user_agent = NULL, source_ip = NULL WHERE id IN \
+             (SELECT id FROM sessions WHERE created_at < $1 AND (user_agent IS NOT NULL OR source_ip IS NOT NULL) LIMIT $2)",
+        )
+        .bind(cutoff.0)
+        .bind(batch)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
 }

@@ -279,3 +279,34 @@ async fn sweeping_is_bounded(backend: Backend) {
     assert_eq!(store.consume_refresh_token(b"live-rt", now).await.unwrap(), ConsumeOutcome::Consumed("live".into()));
 }
 both_backends!(sweeping_is_bounded);
+
+/// Session user agents and addresses are forgotten after their retention;
+/// the session itself stays.
+async fn session_client_info_is_forgotten(backend: Backend) {
+    let Some((store, _db, _dir)) = store_for(backend).await else { return };
+    let now = UnixTime::now();
+    store.insert_user(&user("carol")).await.unwrap();
+    for (id, age) in [("old", 7200), ("new", 10)] {
+        let s = latchkey_store::Session {
+            id: id.into(),
+            user_id: "id-carol".into(),
+            created_at: UnixTime(now.0 - age),
+            last_seen_at: now,
+            auth_time: now,
+            acr: None,
+            amr: vec!["pwd".into()],
+            user_agent: Some("Mozilla/5.0".into()),
+            source_ip: Some("192.0.2.7".into()),
+            expires_at: UnixTime(now.0 + 3600),
+            ended_at: None,
+        };
+        store.insert_session(&s, id.as_bytes()).await.unwrap();
+    }
+    assert_eq!(store.forget_session_client_info(UnixTime(now.0 - 3600), 10).await.unwrap(), 1);
+    let old = store.get_session("old").await.unwrap().unwrap();
+    assert_eq!((old.user_agent, old.source_ip), (None, None));
+    let new = store.get_session("new").await.unwrap().unwrap();
+    assert_eq!(new.source_ip.as_deref(), Some("192.0.2.7"));
+    assert_eq!(store.forget_session_client_info(UnixTime(now.0 - 3600), 10).await.unwrap(), 0);
+}
+both_backends!(session_client_info_is_forgotten);
