@@ -273,3 +273,18 @@ pub fn write_private_file(path: &Path, contents: &str) -> Result<(), BootstrapEr
     let mut f = options.open(path).map_err(err)?;
     f.write_all(contents.as_bytes()).map_err(err)
 }
+
+/// The sandbox's own relying party (`{issuer}/sandbox`, see
+/// `routes::sandbox`) signs in through the SPA client: its callback and
+/// return address are registered once the issuer (and so the port) is known.
+pub async fn register_sandbox_rp(store: &Store, issuer: &crate::issuer::Issuer) -> Result<(), StoreError> {
+    let Some(mut spa) = store.get_client(DEV_SPA_CLIENT).await? else { return Ok(()) };
+    let callback = issuer.endpoint(crate::routes::sandbox::CALLBACK_PATH);
+    let home = issuer.endpoint(crate::routes::sandbox::HOME_PATH);
+    // Earlier starts may have had another port: keep only the fixed URIs.
+    spa.redirect_uris.retain(|u| !u.ends_with(crate::routes::sandbox::CALLBACK_PATH));
+    spa.redirect_uris.push(callback);
+    spa.post_logout_redirect_uris = vec![home];
+    spa.updated_at = UnixTime::now();
+    store.upsert_client(&spa).await
+}

@@ -54,7 +54,7 @@ use crate::issuer::Issuer;
 use crate::keyring::{KeyError, KeyManager, KeyRing};
 use crate::routes::{
     admin, authorize, consent, discovery, end_session, error_reference, health, introspect, jwks, login, mfa, revoke,
-    signup, token, userinfo,
+    sandbox, signup, token, userinfo,
 };
 
 /// Concurrent Argon2 verifications (each holds 19 MiB).
@@ -154,6 +154,9 @@ impl Server {
         let local =
             listener.local_addr().map_err(|e| StartError::Bind { addr: config.listen, reason: e.to_string() })?;
         let issuer = Issuer::new(&config.issuer.clone().unwrap_or_else(|| format!("http://{local}")));
+        if config.dev {
+            bootstrap::register_sandbox_rp(&store, &issuer).await?;
+        }
         let admin_key_digest = config.admin_key.as_ref().map(|k| latchkey_crypto::digest::secret_digest(k.expose()));
         let resources = store.list_resources().await?;
         let dummy_password_hash = latchkey_crypto::password::dummy_hash()
@@ -263,6 +266,9 @@ pub fn app(state: AppState) -> Router {
         .route(&format!("{p}/logout"), get(end_session::handle).post(end_session::handle))
         .route(&format!("{p}/login/otp"), get(mfa::otp_show).post(mfa::otp_submit))
         .route(&format!("{p}/signup"), get(signup::show).post(signup::submit))
+        .route(&format!("{p}{}", sandbox::HOME_PATH), get(sandbox::home))
+        .route(&format!("{p}/sandbox/start"), get(sandbox::start))
+        .route(&format!("{p}{}", sandbox::CALLBACK_PATH), get(sandbox::callback))
         .route(&format!("{p}/account/totp"), get(mfa::enrol_show).post(mfa::enrol_submit))
         .route(
             &format!("{p}/token"),

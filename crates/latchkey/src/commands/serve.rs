@@ -41,7 +41,8 @@ fn print_banner(server: &Server, issuer: &str) {
         println!("    secret:   {}", dev.service_client_secret);
         println!("  API resource: {} (scopes: {})", dev.resource, dev.resource_scopes.join(" "));
         println!();
-        println!("Start here: curl {}", server.state().issuer.endpoint("/.well-known/openid-configuration"));
+        println!("Try it in a browser: {}", server.state().issuer.endpoint("/sandbox"));
+        println!("Or start here: curl {}", server.state().issuer.endpoint("/.well-known/openid-configuration"));
     }
 }
 

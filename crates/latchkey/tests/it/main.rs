@@ -15,6 +15,7 @@ mod keys;
 mod logout;
 mod machine;
 mod mfa;
+mod sandbox;
 mod serve;
 mod sign_in;
 mod signup;

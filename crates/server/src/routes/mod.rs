@@ -14,6 +14,7 @@ pub mod login;
 pub mod metrics;
 pub mod mfa;
 pub mod revoke;
+pub mod sandbox;
 pub mod signup;
 pub mod token;
 pub mod userinfo;
