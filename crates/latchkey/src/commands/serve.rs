@@ -42,7 +42,7 @@ fn print_banner(server: &Server, issuer: &str) {
         println!("  API resource: {} (scopes: {})", dev.resource, dev.resource_scopes.join(" "));
         println!();
         println!("Try it in a browser: {}", server.state().issuer.endpoint("/sandbox"));
-        println!("Or start here: curl {}", server.state().issuer.endpoint("/.well-known/openid-configuration"));
+        println!("Start here: curl {}", server.state().issuer.endpoint("/.well-known/openid-configuration"));
     }
 }
 
