@@ -41,25 +41,36 @@ pub async fn verify(state: &AppState, token: &str) -> Result<AccessTokenClaims, 
 /// [`verify`], sharing the cached claims instead of copying them.
 pub async fn verify_shared(state: &AppState, token: &str) -> Result<Arc<AccessTokenClaims>, TokenProblem> {
     let now = UnixTime::now();
-    let claims = match state.caches.tokens.get(token) {
-        Some(claims) => claims,
+    let cached = state.caches.tokens.get(token).filter(|(kid, _)| {
+        // Its key must still be one we verify with (not revoked since).
+        state.keys.snapshot().verifier(kid, now).is_some()
+    });
+    let claims = match cached {
+        Some((_, claims)) => claims,
         None => {
-            let claims = Arc::new(verify_signature(state, token, now)?);
+            let (kid, claims) = verify_signature(state, token, now)?;
+            let claims = Arc::new(claims);
             // Only tokens that are ours and alive are worth remembering.
             claims.check(state.issuer.as_str(), now, LEEWAY)?;
-            state.caches.tokens.insert(token, claims.clone());
+            state.caches.tokens.insert(token, &kid, claims.clone());
             claims
         }
     };
     claims.check(state.issuer.as_str(), now, LEEWAY)?;
-    if state.caches.revocations.is_revoked(&claims.jti) {
+    let revoked = if state.caches.is_current(now) {
+        state.caches.revocations.is_revoked(&claims.jti)
+    } else {
+        // The change feed is behind: ask the store, and fail closed.
+        state.store.is_jti_revoked(&claims.jti).await.map_err(|e| TokenProblem::CheckUnavailable(e.to_string()))?
+    };
+    if revoked {
         return Err(TokenProblem::Revoked);
     }
     Ok(claims)
 }
 
 /// The expensive part: signature, `typ` and parsing.
-fn verify_signature(state: &AppState, token: &str, now: UnixTime) -> Result<AccessTokenClaims, TokenProblem> {
+fn verify_signature(state: &AppState, token: &str, now: UnixTime) -> Result<(String, AccessTokenClaims), TokenProblem> {
     let keys = state.keys.snapshot();
     let verified = jws::verify(token, |kid| keys.verifier(kid, now)).map_err(|e| match e {
         jws::JwsError::Malformed | jws::JwsError::BadHeader | jws::JwsError::BadPayload => {
@@ -72,5 +83,7 @@ fn verify_signature(state: &AppState, token: &str, now: UnixTime) -> Result<Acce
         Some(t) if t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt") => {}
         other => return Err(TokenProblem::WrongType(other.map(str::to_string))),
     }
-    serde_json::from_slice(&verified.payload).map_err(|e| TokenProblem::Malformed(format!("claims: {e}")))
+    let claims =
+        serde_json::from_slice(&verified.payload).map_err(|e| TokenProblem::Malformed(format!("claims: {e}")))?;
+    Ok((verified.header.kid.unwrap_or_default(), claims))
 }

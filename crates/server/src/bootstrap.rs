@@ -21,6 +21,11 @@ pub enum BootstrapError {
     Password,
     #[error("cannot write {path}: {reason}")]
     File { path: String, reason: String },
+    #[error(
+        "the configuration declares user {0:?}, but someone created that account through sign-up; \
+         rename the declared user or remove the signed-up account (`latchkey user remove {0}`) first"
+    )]
+    SignedUpUser(String),
 }
 
 /// Makes the store's config-owned records match the config file.
@@ -74,6 +79,11 @@ async fn apply_user(
     events: &dyn EventSink,
 ) -> Result<(), BootstrapError> {
     let existing = store.get_user_by_username(&su.username).await?;
+    // Adopting a self-registered account would hand its creator's sessions,
+    // second factor and grants to the declared user (pre-hijacking).
+    if existing.as_ref().is_some_and(|u| u.origin == Origin::SignUp) {
+        return Err(BootstrapError::SignedUpUser(su.username.clone()));
+    }
     let old_hash = existing.as_ref().and_then(|u| u.password_hash.clone());
     // Argon2 is slow on purpose; re-hash only when the password changed, so
     // a restart stays fast.

@@ -125,30 +125,35 @@ impl SessionCache {
     }
 }
 
-/// Tokens whose signature has been checked, by their exact text. Bounded:
-/// when full it starts over (cheap, and a miss only costs a verification).
+/// Tokens whose signature has been checked, by their exact text, with the
+/// key that signed them (re-checked on every use: a revoked key must stop
+/// its tokens at once). Bounded: when full it starts over (cheap, and a
+/// miss only costs a verification).
 #[derive(Default)]
 pub struct TokenCache {
-    map: RwLock<HashMap<String, Arc<AccessTokenClaims>>>,
+    map: RwLock<HashMap<String, VerifiedToken>>,
 }
+
+/// A verified token's signing key id and claims.
+pub type VerifiedToken = (Arc<str>, Arc<AccessTokenClaims>);
 
 pub const TOKEN_CACHE_CAPACITY: usize = 10_000;
 
 impl TokenCache {
-    pub fn get(&self, token: &str) -> Option<Arc<AccessTokenClaims>> {
+    pub fn get(&self, token: &str) -> Option<VerifiedToken> {
         read(&self.map).get(token).cloned()
     }
 
-    pub fn insert(&self, token: &str, claims: Arc<AccessTokenClaims>) {
+    pub fn insert(&self, token: &str, kid: &str, claims: Arc<AccessTokenClaims>) {
         let mut map = write(&self.map);
         if map.len() >= TOKEN_CACHE_CAPACITY {
             map.clear();
         }
-        map.insert(token.to_string(), claims);
+        map.insert(token.to_string(), (Arc::from(kid), claims));
     }
 
     pub fn prune(&self, now: UnixTime) {
-        write(&self.map).retain(|_, c| c.exp > now.0);
+        write(&self.map).retain(|_, (_, c)| c.exp > now.0);
     }
 }
 
@@ -160,8 +165,14 @@ pub struct Caches {
     pub sessions: SessionCache,
     pub tokens: TokenCache,
     watermark: AtomicI64,
+    /// When the feed was last read successfully (Unix seconds).
+    last_sync: AtomicI64,
     sync_lock: tokio::sync::Mutex<()>,
 }
+
+/// Past this, a node that cannot read the change feed stops trusting its
+/// in-memory revocation and session state and asks the store (fail closed).
+pub const MAX_FEED_LAG_SECS: i64 = 5;
 
 /// Changes read per query; a backlog is read in several.
 const BATCH: i64 = 1000;
@@ -177,6 +188,7 @@ impl Caches {
         for (jti, exp) in store.active_revoked_jtis(UnixTime::now()).await? {
             caches.revocations.add(jti, exp);
         }
+        caches.last_sync.store(UnixTime::now().0, Ordering::Release);
         Ok(caches)
     }
 
@@ -196,9 +208,26 @@ impl Caches {
             // Rows at or below the old watermark are re-read each time (see
             // REREAD_WINDOW); only a full batch of new ones means a backlog.
             if (fresh as i64) < BATCH - latchkey_store::REREAD_WINDOW {
+                self.last_sync.store(UnixTime::now().0, Ordering::Release);
                 return Ok(());
             }
         }
+    }
+
+    /// Whether session `sid` is active: from memory while the change feed is
+    /// current, from the store otherwise (so a node cut off from the feed
+    /// never keeps an ended session alive).
+    pub async fn session_active(&self, store: &Store, sid: &str, now: UnixTime) -> latchkey_store::Result<bool> {
+        if self.is_current(now) {
+            self.sessions.is_active(store, sid, now).await
+        } else {
+            Ok(store.get_session(sid).await?.is_some_and(|s| s.is_active(now)))
+        }
+    }
+
+    /// Whether the in-memory state is recent enough to answer alone.
+    pub fn is_current(&self, now: UnixTime) -> bool {
+        now.0 - self.last_sync.load(Ordering::Acquire) <= MAX_FEED_LAG_SECS
     }
 
     fn apply(&self, change: Change) {

@@ -33,7 +33,15 @@ struct Entry {
     fresh_until: Instant,
 }
 
-type Slot = Arc<tokio::sync::Mutex<Option<Entry>>>;
+/// One URL's keys, and when fetching them last failed (so that a URL that
+/// never answered is not fetched again on every assertion either).
+#[derive(Default)]
+struct SlotState {
+    entry: Option<Entry>,
+    last_failure: Option<Instant>,
+}
+
+type Slot = Arc<tokio::sync::Mutex<SlotState>>;
 
 pub struct ClientKeys {
     config: OutboundConfig,
@@ -83,30 +91,37 @@ impl ClientKeys {
             };
             slots.entry(url.to_string()).or_default().clone()
         };
-        let mut entry = slot.lock().await;
+        let mut slot = slot.lock().await;
         let now = Instant::now();
-        if let Some(e) = entry.as_ref() {
+        let interval = self.config.jwks_refetch_interval;
+        if let Some(e) = slot.entry.as_ref() {
             let fresh = now < e.fresh_until;
-            let may_refetch = now.duration_since(e.fetched_at) >= self.config.jwks_refetch_interval;
+            let may_refetch = now.duration_since(e.fetched_at) >= interval;
             if (fresh && wanted(&e.keys)) || !may_refetch {
                 return Ok(e.keys.clone());
             }
+        } else if slot.last_failure.is_some_and(|t| now.duration_since(t) < interval) {
+            return Err(KeysError::Fetch("it failed moments ago; not retrying before the refetch interval".into()));
         }
         match self.fetch(url).await {
             Ok((keys, ttl)) => {
                 let keys = Arc::new(keys);
-                *entry = Some(Entry { keys: keys.clone(), fetched_at: now, fresh_until: now + ttl });
+                slot.entry = Some(Entry { keys: keys.clone(), fetched_at: now, fresh_until: now + ttl });
+                slot.last_failure = None;
                 Ok(keys)
             }
-            Err(e) => match entry.as_mut() {
-                // Serve the last good set; try again after the interval.
-                Some(stale) => {
-                    tracing::warn!(url, error = %e, "refetching a JWKS failed; using the last good keys");
-                    stale.fetched_at = now;
-                    Ok(stale.keys.clone())
+            Err(e) => {
+                slot.last_failure = Some(now);
+                match slot.entry.as_mut() {
+                    // Serve the last good set; try again after the interval.
+                    Some(stale) => {
+                        tracing::warn!(url, error = %e, "refetching a JWKS failed; using the last good keys");
+                        stale.fetched_at = now;
+                        Ok(stale.keys.clone())
+                    }
+                    None => Err(e),
                 }
-                None => Err(e),
-            },
+            }
         }
     }
 

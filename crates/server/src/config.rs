@@ -164,6 +164,7 @@ pub struct LoginFile {
     pub free_failures_per_address: Option<u32>,
     pub base_delay: Option<String>,
     pub max_delay: Option<String>,
+    pub max_account_delay: Option<String>,
     pub window: Option<String>,
 }
 
@@ -665,6 +666,13 @@ impl Config {
             signup_enabled: file.signup.enabled.unwrap_or(false),
             login_throttle_account: ThrottlePolicy {
                 free_failures: file.login.free_failures_per_account.unwrap_or(5),
+                // Short: an attacker who fails on purpose must not keep an
+                // account's owner out for long (the address limit does the rest).
+                max_delay: duration(
+                    "login.max_account_delay",
+                    file.login.max_account_delay.as_ref(),
+                    Duration::from_secs(60),
+                )?,
                 ..login_timing.clone()
             },
             login_throttle_address: ThrottlePolicy {

@@ -92,6 +92,8 @@ async fn guarded_client(config: &OutboundConfig, url: &str) -> Result<(reqwest::
         return Err(OutboundError::Refused("plain http is only allowed to loopback addresses".into()));
     }
     let client = reqwest::Client::builder()
+        // A proxy would resolve the name itself, undoing the checks above.
+        .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(config.timeout)
         .resolve_to_addrs(&bare_host, &addrs)
@@ -124,9 +126,11 @@ fn v4_allowed(ip: Ipv4Addr, allow_loopback: bool) -> bool {
     if ip.is_loopback() {
         return allow_loopback;
     }
-    let [a, b, ..] = ip.octets();
+    let [a, b, c, _] = ip.octets();
     let shared = a == 100 && (64..128).contains(&b); // RFC 6598
     let reserved = a >= 240 || a == 0;
+    let benchmarking = a == 198 && (b == 18 || b == 19); // RFC 2544
+    let protocol_assignments = a == 192 && b == 0 && c == 0; // RFC 6890
     !(ip.is_private()
         || ip.is_link_local()
         || ip.is_broadcast()
@@ -134,17 +138,31 @@ fn v4_allowed(ip: Ipv4Addr, allow_loopback: bool) -> bool {
         || ip.is_documentation()
         || ip.is_unspecified()
         || shared
-        || reserved)
+        || reserved
+        || benchmarking
+        || protocol_assignments)
 }
 
 fn v6_allowed(ip: Ipv6Addr, allow_loopback: bool) -> bool {
     if ip.is_loopback() {
         return allow_loopback;
     }
-    let first = ip.segments()[0];
-    let unique_local = (first & 0xfe00) == 0xfc00;
-    let link_local = (first & 0xffc0) == 0xfe80;
-    !(ip.is_unspecified() || ip.is_multicast() || unique_local || link_local)
+    let seg = ip.segments();
+    let unique_local = (seg[0] & 0xfe00) == 0xfc00;
+    let link_local = (seg[0] & 0xffc0) == 0xfe80;
+    let site_local = (seg[0] & 0xffc0) == 0xfec0;
+    // Addresses that embed an IPv4 one (NAT64, 6to4, IPv4-compatible):
+    // judged by the IPv4 address they lead to, so refused unless public.
+    let embedded = match seg {
+        [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] | [0, 0, 0, 0, 0, 0, hi, lo] => Some((hi, lo)),
+        [0x2002, hi, lo, ..] => Some((hi, lo)),
+        _ => None,
+    };
+    if let Some((hi, lo)) = embedded {
+        let v4 = Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+        return v4_allowed(v4, false);
+    }
+    !(ip.is_unspecified() || ip.is_multicast() || unique_local || link_local || site_local)
 }
 
 #[cfg(test)]
@@ -160,9 +178,14 @@ mod tests {
             "169.254.169.254",
             "100.64.0.1",
             "0.0.0.0",
+            "198.18.0.1",
             "fe80::1",
             "fd00::1",
+            "fec0::1",
             "::ffff:10.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:a9fe:a9fe::1",
+            "::7f00:1",
         ] {
             assert!(!allowed(bad.parse().unwrap(), true), "{bad}");
         }

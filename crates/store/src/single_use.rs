@@ -171,6 +171,17 @@ impl Store {
         rows.iter().map(grant_from_row).collect()
     }
 
+    /// Step-up replaces a session: its grants move to the new one, so that
+    /// logging out of the new session still revokes them.
+    pub async fn move_session_grants(&self, from: &str, to: &str) -> Result<()> {
+        sqlx::query("UPDATE grants SET session_id = $1 WHERE session_id = $2")
+            .bind(to)
+            .bind(from)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn grant_is_active(&self, grant_id: &str, now: UnixTime) -> Result<bool> {
         Ok(self.get_grant(grant_id).await?.is_some_and(|g| g.is_active(now)))
     }

@@ -116,9 +116,26 @@ impl Store {
     }
 
     /// Deletes a user and, by cascade, their sessions and grants.
+    /// Deletes a user and, by cascade, their sessions and grants; the
+    /// sessions are announced as ended on the change feed so that no node
+    /// keeps them alive in its cache.
     pub async fn delete_user(&self, id: &str) -> Result<()> {
-        let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&self.pool).await?;
-        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        let mut tx = self.pool.begin().await?;
+        let sessions = sqlx::query("SELECT id FROM sessions WHERE user_id = $1 AND ended_at IS NULL")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let now = UnixTime::now();
+        for r in sessions {
+            let change = crate::Change::SessionEnded { session_id: r.try_get("id")? };
+            crate::changes::append(&mut *tx, &change, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Removes the users of `origin` whose usernames are not in `keep`.

@@ -166,6 +166,9 @@ async fn retire_and_revoke(backend: Backend) {
     let es_old = token_kid(&server, SigningAlg::ES256);
     let token =
         access_tokens::mint(server.state(), SigningAlg::ES256, &claims(&server, Some("latchkey:admin"))).unwrap();
+    // Used once first: the hot-token cache now holds it.
+    let status = server.http.get(server.url("/admin/v1/keys")).bearer_auth(&token).send().await.unwrap().status();
+    assert_eq!(status, 200);
     let replacement = manager(&server).revoke(&es_old).await.unwrap().expect("replacement for the only ES256 key");
     reload(&server).await;
     let kids = jwks_kids(&server).await;
@@ -173,7 +176,7 @@ async fn retire_and_revoke(backend: Backend) {
     assert!(kids.contains(&replacement.kid));
     assert_eq!(token_kid(&server, SigningAlg::ES256), replacement.kid);
     let status = server.http.get(server.url("/admin/v1/keys")).bearer_auth(&token).send().await.unwrap().status();
-    assert_eq!(status, 401, "a token signed by a revoked key is no longer valid");
+    assert_eq!(status, 401, "a token signed by a revoked key is no longer valid, cached or not");
     assert!(manager(&server).revoke(&es_old).await.is_err(), "revoking twice is an error");
     server.stop().await;
 

@@ -119,6 +119,23 @@ async fn self_service_sign_up(backend: Backend) {
         .unwrap();
     assert!(q.contains_key("code"));
 
+    // A request that needs a second factor cannot be met by a new account.
+    let browser = Browser::new();
+    let url = auth_url(
+        &server,
+        &[
+            ("response_type", "code"),
+            ("client_id", "first"),
+            ("redirect_uri", WEB_REDIRECT),
+            ("scope", "openid"),
+            ("acr_values", "urn:latchkey:acr:mfa"),
+        ],
+    );
+    let login = browser.get(&url).await.unwrap().headers()["location"].to_str().unwrap().to_string();
+    let resp = sign_up(&browser, &login.replace("/login?", "/signup?"), "erin", "a long passphrase").await;
+    assert!(resp.headers()["location"].to_str().unwrap().contains("error=unmet_authentication_requirements"));
+    assert!(server.state().store.get_user_by_username("erin").await.unwrap().is_none());
+
     // Throttled per address: three attempts were made from here.
     let browser = Browser::new();
     let signup = login_page(&server, &browser).await.replace("/login?", "/signup?");

@@ -104,3 +104,30 @@ async fn dev_sandbox_is_seeded_once() {
     assert_eq!(service2.secret_hash, service.secret_hash, "same secret after restart");
     server.stop().await;
 }
+
+/// A declared user must not adopt an account someone created through
+/// sign-up (their sessions and second factor would come with it).
+#[tokio::test]
+async fn declared_users_never_adopt_signed_up_accounts() {
+    let setup = crate::setup_or_skip!(Backend::Sqlite);
+    let store = setup.database.store().await.unwrap();
+    let now = latchkey_domain::UnixTime::now();
+    store
+        .insert_user(&latchkey_domain::User {
+            id: "attacker".into(),
+            username: "admin".into(),
+            email: None,
+            email_verified: false,
+            name: None,
+            password_hash: None,
+            disabled: false,
+            origin: latchkey_domain::user::Origin::SignUp,
+            created_at: now,
+            updated_at: now,
+        })
+        .await
+        .unwrap();
+    let setup = setup.with_toml("[[users]]\nusername = \"admin\"\npassword = \"a long admin password\"\n");
+    let err = setup.start().await.err().expect("start refused").to_string();
+    assert!(err.contains("created that account through sign-up"), "{err}");
+}

@@ -308,5 +308,21 @@ async fn session_client_info_is_forgotten(backend: Backend) {
     let new = store.get_session("new").await.unwrap().unwrap();
     assert_eq!(new.source_ip.as_deref(), Some("192.0.2.7"));
     assert_eq!(store.forget_session_client_info(UnixTime(now.0 - 3600), 10).await.unwrap(), 0);
+
+    // Deleting the user ends the sessions on the change feed too, so that
+    // no node keeps them alive in memory.
+    let mark = store.latest_change_id().await.unwrap();
+    store.delete_user("id-carol").await.unwrap();
+    let ended: Vec<_> = store
+        .changes_since(mark + latchkey_store::REREAD_WINDOW, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|(_, c)| match c {
+            latchkey_store::Change::SessionEnded { session_id } => Some(session_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ended.len(), 2, "{ended:?}");
 }
 both_backends!(session_client_info_is_forgotten);

@@ -86,7 +86,7 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
         InputTokenType::IdToken => subject_from_id_token(state, client, subject_token, now).await?,
     };
     if let Some(sid) = &subject.sid
-        && !state.caches.sessions.is_active(&state.store, sid, now).await?
+        && !state.caches.session_active(&state.store, sid, now).await?
     {
         return Err(invalid_grant("the subject token is not valid", "its session has ended"));
     }
@@ -123,10 +123,10 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
             ));
         }
     }
-    if let Some(a) = &actor
-        && !exchange::may_act_allows(subject.may_act.as_ref(), &a.sub, state.issuer.as_str())
-    {
-        return Err(invalid_grant("the subject token does not allow this actor (may_act)", a.sub.clone()));
+    // With impersonation the client itself is the party acting.
+    let acting = actor.as_ref().map_or_else(|| client_subject(&client.id), |a| a.sub.clone());
+    if !exchange::may_act_allows(subject.may_act.as_ref(), &acting, state.issuer.as_str()) {
+        return Err(invalid_grant("the subject token does not allow this actor (may_act)", acting));
     }
     let act = match actor {
         Some(a) => Some(a.on_top_of(subject.act.clone())),
@@ -274,7 +274,7 @@ async fn actor_from_token(state: &AppState, client: &Client, token: &str, kind: 
         return Err(invalid_actor(format!("issued to client {}, not to {}", c.client_id, client.id)));
     }
     if let Some(sid) = &c.sid
-        && !state.caches.sessions.is_active(&state.store, sid, UnixTime::now()).await?
+        && !state.caches.session_active(&state.store, sid, UnixTime::now()).await?
     {
         return Err(invalid_actor("its session has ended".into()));
     }

@@ -96,7 +96,7 @@ async fn access_token(state: &AppState, client: &Client, token: &str) -> Result<
     };
     let now = UnixTime::now();
     if let Some(sid) = &claims.sid
-        && !state.caches.sessions.is_active(&state.store, sid, now).await?
+        && !state.caches.session_active(&state.store, sid, now).await?
     {
         return Ok(Json(inactive()).into_response());
     }

@@ -189,14 +189,16 @@ pub async fn otp_submit(
     if let Err(message) = check_code(&state, &user, &code, peer).await? {
         return Ok(otp_page(&state, StatusCode::OK, &tx, Some(&message)));
     }
-    // A new session at step-up too: the old id is retired.
-    if let Some(old) = &pending.replaces {
-        state.store.end_session(old, UnixTime::now()).await?;
-        state.caches.sync(&state.store).await?;
-    }
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
     let (session, secret) =
         session::start(&state, &user, ACR_MFA, &["pwd", "otp", "mfa"], user_agent, Some(peer.ip().to_string())).await?;
+    // A new session at step-up too: the old id is retired, its grants
+    // move to the new session (logging out still reaches them).
+    if let Some(old) = &pending.replaces {
+        state.store.move_session_grants(old, &session.id).await?;
+        state.store.end_session(old, UnixTime::now()).await?;
+        state.caches.sync(&state.store).await?;
+    }
     let mut response = proceed(&state, &req, &session, &user, Some(&tx)).await?;
     let h = response.headers_mut();
     if let Some(c) = session::session_cookie(&state, &secret, state.config.session_ttl) {

@@ -13,7 +13,7 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use latchkey_crypto::{digest, password, random};
-use latchkey_domain::id_token::ACR_PASSWORD;
+use latchkey_domain::id_token::{ACR_PASSWORD, AcrRequirement, acr_requirement};
 use latchkey_domain::user::{Origin, validate_new_password, validate_username};
 use latchkey_domain::{SecurityEvent, UnixTime, User, throttle};
 
@@ -107,6 +107,12 @@ pub async fn submit(
     let again =
         |status, error: &str| signup_page(&state, &req.redirect_uri, status, &tx, (&username, &email), Some(error));
 
+    // A new account has no second factor: a request that needs one
+    // cannot be met this way (as at login).
+    if acr_requirement(&req.acr_values) != AcrRequirement::Any {
+        let _ = state.store.take_auth_request(&tx).await?;
+        return Ok(crate::routes::login::unmet(&state, &req));
+    }
     let now = UnixTime::now();
     let address = format!("signup:{}", throttle::address_key(peer.ip()));
     if let Some(until) = state.store.login_blocked_until([&address, &address], now).await? {

@@ -57,7 +57,7 @@ pub async fn handle(State(state): State<AppState>, uri: Uri, headers: HeaderMap)
     }
     let now = UnixTime::now();
     if let Some(sid) = &claims.sid
-        && !state.caches.sessions.is_active(&state.store, sid, now).await?
+        && !state.caches.session_active(&state.store, sid, now).await?
     {
         return Err(invalid_token(&state, "the session has ended"));
     }
