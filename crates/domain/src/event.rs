@@ -78,6 +78,17 @@ pub enum SecurityEvent {
         reason: String,
         grants_revoked: usize,
     },
+    /// A grant was revoked by an administrator.
+    GrantRevoked {
+        grant_id: String,
+        client_id: String,
+        by: String,
+    },
+    /// A user's consent to a client was withdrawn (and its grants revoked).
+    ConsentRevoked {
+        user_id: String,
+        client_id: String,
+    },
     /// A logout token could not be delivered to a client (Back-Channel
     /// Logout 1.0) after every retry.
     BackchannelLogoutFailed {
@@ -124,6 +135,8 @@ impl SecurityEvent {
             SecurityEvent::TokenRevoked { .. } => "token.revoked",
             SecurityEvent::TokenExchanged { .. } => "token.exchanged",
             SecurityEvent::SessionEnded { .. } => "session.ended",
+            SecurityEvent::GrantRevoked { .. } => "grant.revoked",
+            SecurityEvent::ConsentRevoked { .. } => "consent.revoked",
             SecurityEvent::BackchannelLogoutFailed { .. } => "session.backchannel_logout_failed",
             SecurityEvent::TokensIssued { .. } => "token.issued_sampled",
         }

@@ -38,7 +38,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::map_response;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use latchkey_domain::EventSink;
 use latchkey_store::{Store, StoreOptions};
 use tokio::net::TcpListener;
@@ -288,6 +288,14 @@ pub fn app(state: AppState) -> Router {
         )
         .route(&format!("{p}/portal/errors"), get(error_reference::get))
         .route(&format!("{p}/admin/v1/keys"), get(admin::list_keys))
+        .route(
+            &format!("{p}/admin/v1/users/{{user_id}}/sessions"),
+            get(admin::user_sessions).delete(admin::end_user_sessions),
+        )
+        .route(&format!("{p}/admin/v1/sessions/{{sid}}"), delete(admin::end_session))
+        .route(&format!("{p}/admin/v1/grants/{{grant_id}}"), delete(admin::revoke_grant))
+        .route(&format!("{p}/admin/v1/users/{{user_id}}/consents"), get(admin::user_consents))
+        .route(&format!("{p}/admin/v1/users/{{user_id}}/consents/{{client_id}}"), delete(admin::revoke_consent))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz));
     if !p.is_empty() {

@@ -33,4 +33,34 @@ impl Store {
         .await?;
         Ok(())
     }
+
+    /// Every client the user has consented to: (client id, scopes, created, updated).
+    pub async fn consents_of_user(&self, user_id: &str) -> Result<Vec<(String, String, UnixTime, UnixTime)>> {
+        let rows = sqlx::query(
+            "SELECT client_id, scopes, created_at, updated_at FROM consents WHERE user_id = $1 ORDER BY client_id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("client_id")?,
+                    r.try_get("scopes")?,
+                    UnixTime(r.try_get("created_at")?),
+                    UnixTime(r.try_get("updated_at")?),
+                ))
+            })
+            .collect()
+    }
+
+    /// Forgets a consent; whether there was one.
+    pub async fn delete_consent(&self, user_id: &str, client_id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2")
+            .bind(user_id)
+            .bind(client_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
 }

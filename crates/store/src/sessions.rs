@@ -80,6 +80,16 @@ impl Store {
         row.as_ref().map(from_row).transpose()
     }
 
+    /// A user's sessions that are still active, newest first.
+    pub async fn active_sessions_of_user(&self, user_id: &str, now: UnixTime) -> Result<Vec<Session>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM sessions WHERE user_id = $1 AND ended_at IS NULL AND expires_at > $2 \
+             ORDER BY created_at DESC, id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(now.0).fetch_all(&self.pool).await?;
+        rows.iter().map(from_row).collect()
+    }
+
     pub async fn get_session(&self, id: &str) -> Result<Option<Session>> {
         let sql = format!("SELECT {COLUMNS} FROM sessions WHERE id = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;

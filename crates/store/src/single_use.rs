@@ -158,6 +158,19 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// A user's active grants (every client), newest first.
+    pub async fn active_grants_of_user(&self, user_id: &str, now: UnixTime) -> Result<Vec<Grant>> {
+        let rows = sqlx::query(
+            "SELECT id, user_id, client_id, session_id, scopes, auth_time, acr, amr, resource, created_at, expires_at, revoked_at \
+             FROM grants WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at DESC, id",
+        )
+        .bind(user_id)
+        .bind(now.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(grant_from_row).collect()
+    }
+
     /// The active grants issued in a browser session (logout revokes them).
     pub async fn active_grants_of_session(&self, session_id: &str, now: UnixTime) -> Result<Vec<Grant>> {
         let rows = sqlx::query(
