@@ -53,8 +53,8 @@ use crate::error::ApiError;
 use crate::issuer::Issuer;
 use crate::keyring::{KeyError, KeyManager, KeyRing};
 use crate::routes::{
-    admin, authorize, consent, discovery, end_session, error_reference, health, introspect, jwks, login, mfa, revoke,
-    sandbox, signup, token, userinfo,
+    admin, authorize, consent, discovery, end_session, error_reference, health, introspect, jwks, login, mfa,
+    revocations, revoke, sandbox, signup, token, userinfo,
 };
 
 /// Concurrent Argon2 verifications (each holds 19 MiB).
@@ -279,6 +279,7 @@ pub fn app(state: AppState) -> Router {
             post(revoke::handle).options(cors::preflight).layer(map_response(cors::allow_any_origin)),
         )
         .route(&format!("{p}/introspect"), post(introspect::handle))
+        .route(&format!("{p}/revocations"), get(revocations::feed))
         .route(
             &format!("{p}/userinfo"),
             get(userinfo::handle)

@@ -73,6 +73,27 @@ impl Store {
         Ok(out)
     }
 
+    /// Changes strictly after `after`, oldest first, at most `limit`: the
+    /// revocation feed's page (exact, unlike the nodes' re-reading window).
+    pub async fn changes_after(&self, after: i64, limit: i64) -> Result<Vec<(i64, Change)>> {
+        self.changes_since(after.saturating_add(REREAD_WINDOW), limit).await
+    }
+
+    /// The oldest change still kept (`None`: the feed is empty).
+    pub async fn oldest_change_id(&self) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT MIN(id) AS id FROM events").fetch_one(&self.pool).await?;
+        Ok(row.try_get::<Option<i64>, _>("id")?)
+    }
+
+    /// Sessions ended but not yet expired, with their expiry.
+    pub async fn ended_unexpired_sessions(&self, now: UnixTime) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT id, expires_at FROM sessions WHERE ended_at IS NOT NULL AND expires_at > $1")
+            .bind(now.0)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("expires_at")?))).collect()
+    }
+
     /// Every JWT id revoked and not yet expired, with its expiry: what a
     /// node loads into memory at start.
     pub async fn active_revoked_jtis(&self, now: UnixTime) -> Result<Vec<(String, i64)>> {

@@ -66,7 +66,13 @@ impl Store {
             }
         }
         let events =
-            sqlx::query("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE created_at < $1 LIMIT $2)")
+            // The newest event always stays: it marks how far the history
+            // went, so a feed reader whose cursor predates what was swept
+            // is told to start over rather than silently miss changes.
+            sqlx::query(
+                "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE created_at < $1 \
+                 AND id < (SELECT MAX(id) FROM events) LIMIT $2)",
+            )
                 .bind(event_retention_cutoff.0)
                 .bind(batch)
                 .execute(&self.pool)

@@ -249,3 +249,60 @@ async fn introspection(backend: Backend) {
     server.stop().await;
 }
 crate::both_backends!(introspection);
+
+async fn feed(server: &TestServer, client: &str, query: &str) -> (u16, serde_json::Value) {
+    let resp = server
+        .http
+        .get(server.url(&format!("/revocations{query}")))
+        .basic_auth(client, Some(WEB_SECRET))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or_default())
+}
+
+/// The revocation feed: a snapshot, then deltas after a cursor, paged.
+async fn revocation_feed(backend: Backend) {
+    let Some((_setup, server)) = start(backend).await else { return };
+    assert_eq!(feed(&server, "web", "").await.0, 403, "not an API's resource-server client");
+    let (s, snap) = feed(&server, "orders-api", "").await;
+    assert_eq!(s, 200, "{snap}");
+    let c0 = snap["cursor"].as_str().unwrap().to_string();
+
+    let t = tokens_for(&server, "web", "openid").await;
+    let access = t["access_token"].as_str().unwrap();
+    assert_eq!(revoke(&server, "web", &[("token", access)]).await, 200);
+    let jti = claims(access)["jti"].as_str().unwrap().to_string();
+    let sid = claims(access)["sid"].as_str().unwrap().to_string();
+    server.state().store.end_session(&sid, latchkey_domain::UnixTime::now()).await.unwrap();
+
+    let (_, page) = feed(&server, "orders-api", &format!("?after={c0}&limit=1")).await;
+    assert_eq!(
+        page["revoked"],
+        serde_json::json!([{"type": "token", "jti": jti, "expires_at": claims(access)["exp"]}])
+    );
+    assert_eq!(page["more"], true);
+    let (_, next) = feed(&server, "orders-api", &format!("?after={}", page["cursor"].as_str().unwrap())).await;
+    assert_eq!(next["revoked"][0]["type"], "session");
+    assert_eq!(next["revoked"][0]["sid"], sid.as_str());
+    assert_eq!(next["more"], false);
+    let (_, again) = feed(&server, "orders-api", &format!("?after={}", next["cursor"].as_str().unwrap())).await;
+    assert_eq!(again["revoked"], serde_json::json!([]), "nothing new");
+
+    let (_, snap) = feed(&server, "orders-api", "").await;
+    let kinds: Vec<&str> = snap["revoked"].as_array().unwrap().iter().map(|r| r["type"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"token") && kinds.contains(&"session"), "{snap}");
+    assert_eq!(feed(&server, "orders-api", "?after=nonsense").await.0, 400);
+
+    // History swept past the cursor: start over from a snapshot.
+    let now = latchkey_domain::UnixTime::now();
+    server.state().store.sweep_expired(now, latchkey_domain::UnixTime(now.0 + 10), 1000).await.unwrap();
+    let t2 = tokens_for(&server, "web", "openid").await;
+    assert_eq!(revoke(&server, "web", &[("token", t2["access_token"].as_str().unwrap())]).await, 200);
+    let (_, reset) = feed(&server, "orders-api", &format!("?after={c0}")).await;
+    assert_eq!(reset["reset"], true, "{reset}");
+    assert!(reset["revoked"].as_array().unwrap().len() >= 2, "a full snapshot: {reset}");
+    server.stop().await;
+}
+crate::both_backends!(revocation_feed);

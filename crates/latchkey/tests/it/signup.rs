@@ -7,7 +7,10 @@ use latchkey_testkit::{Backend, TestServer};
 use crate::sign_in::{WEB_REDIRECT, WEB_SECRET, auth_url, token_request};
 
 fn config(enabled: bool) -> String {
-    format!("{}\n[signup]\nenabled = {enabled}\n\n[login]\nfree_failures_per_address = 3\n", crate::sign_in::config())
+    format!(
+        "{}\n[signup]\nenabled = {enabled}\n\n[login]\nfree_failures_per_address = 3\nbase_delay = \"1h\"\n",
+        crate::sign_in::config()
+    )
 }
 
 /// Starts an authorization for the first-party client; the login page URL.

@@ -13,6 +13,7 @@ pub mod jwks;
 pub mod login;
 pub mod metrics;
 pub mod mfa;
+pub mod revocations;
 pub mod revoke;
 pub mod sandbox;
 pub mod signup;
