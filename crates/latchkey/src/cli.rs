@@ -218,6 +218,8 @@ pub struct KeyRotateArgs {
 
 #[derive(Debug, Args)]
 pub struct KidArg {
+    /// A kid is a base64url thumbprint and may start with '-'.
+    #[arg(allow_hyphen_values = true)]
     pub kid: String,
     #[arg(long)]
     pub json: bool,

@@ -199,6 +199,9 @@ async fn key_commands(backend: Backend) {
     assert!(revoked["replacement"].as_str().is_some(), "the only signer was revoked: a replacement signs");
     let e = fails(&setup, &["key", "revoke", "no-such-kid"]);
     assert!(e.contains("no key with kid"), "{e}");
+    // Thumbprints are base64url and may start with '-': still a kid.
+    let e = fails(&setup, &["key", "revoke", "-no-such-kid", "--json"]);
+    assert!(e.contains("no key with kid"), "{e}");
     let e = fails(&setup, &["key", "rotate", "--alg", "HS256"]);
     assert!(e.contains("unsupported signing algorithm"), "{e}");
     let eddsa = json(&setup, &["key", "rotate", "--alg", "EdDSA", "--prepublish", "0s", "--json"]);
