@@ -89,6 +89,8 @@ pub struct JsonFlag {
 
 #[derive(Debug, Args)]
 pub struct IdArg {
+    /// Client ids are printable ASCII and may start with '-'.
+    #[arg(allow_hyphen_values = true)]
     pub id: String,
     #[arg(long)]
     pub json: bool,
@@ -187,6 +189,7 @@ pub struct UserAddArgs {
 
 #[derive(Debug, Args)]
 pub struct UsernameArg {
+    #[arg(allow_hyphen_values = true)]
     pub username: String,
 }
 
