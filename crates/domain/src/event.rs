@@ -78,6 +78,10 @@ pub enum SecurityEvent {
         reason: String,
         grants_revoked: usize,
     },
+    /// An administrator removed a user's second factor.
+    SecondFactorReset {
+        user_id: String,
+    },
     /// A grant was revoked by an administrator.
     GrantRevoked {
         grant_id: String,
@@ -136,6 +140,7 @@ impl SecurityEvent {
             SecurityEvent::TokenExchanged { .. } => "token.exchanged",
             SecurityEvent::SessionEnded { .. } => "session.ended",
             SecurityEvent::GrantRevoked { .. } => "grant.revoked",
+            SecurityEvent::SecondFactorReset { .. } => "user.second_factor_reset",
             SecurityEvent::ConsentRevoked { .. } => "consent.revoked",
             SecurityEvent::BackchannelLogoutFailed { .. } => "session.backchannel_logout_failed",
             SecurityEvent::TokensIssued { .. } => "token.issued_sampled",

@@ -295,6 +295,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route(&format!("{p}/admin/v1/sessions/{{sid}}"), delete(admin::end_session))
         .route(&format!("{p}/admin/v1/grants/{{grant_id}}"), delete(admin::revoke_grant))
+        .route(&format!("{p}/admin/v1/users/{{user_id}}/totp"), delete(admin::reset_totp))
         .route(&format!("{p}/admin/v1/users/{{user_id}}/consents"), get(admin::user_consents))
         .route(&format!("{p}/admin/v1/users/{{user_id}}/consents/{{client_id}}"), delete(admin::revoke_consent))
         .route("/healthz", get(health::healthz))

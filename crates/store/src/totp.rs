@@ -73,4 +73,12 @@ impl Store {
         .await?;
         Ok(done.rows_affected() == 1)
     }
+
+    /// Removes a user's second factor (an administrator's reset, e.g. a
+    /// lost phone); whether there was one.
+    pub async fn delete_totp(&self, user_id: &str) -> Result<bool> {
+        let done =
+            sqlx::query("DELETE FROM totp_credentials WHERE user_id = $1").bind(user_id).execute(&self.pool).await?;
+        Ok(done.rows_affected() > 0)
+    }
 }

@@ -141,6 +141,22 @@ async fn totp_enrolment_and_step_up(backend: Backend) {
     assert!(html.contains("already used"), "{html}");
     let html = submit_code(&other, &otp_url, "000000").await.text().await.unwrap();
     assert!(html.contains("not right") || html.contains("already used"), "{html}");
+
+    // An administrator resets the second factor (a lost phone): the user's
+    // sessions end, and the password alone signs in again.
+    let user = claims(t0["id_token"].as_str().unwrap())["sub"].as_str().unwrap().to_string();
+    let reset = |path: String| {
+        server
+            .http
+            .delete(server.url(&path))
+            .header("authorization", format!("Bearer {}", latchkey_testkit::TEST_ADMIN_KEY))
+            .send()
+    };
+    assert_eq!(reset(format!("/admin/v1/users/{user}/totp")).await.unwrap().status(), 204);
+    assert_eq!(reset(format!("/admin/v1/users/{user}/totp")).await.unwrap().status(), 404);
+    assert_eq!(crate::sign_in::userinfo_status(&server, t1["access_token"].as_str().unwrap()).await, 401);
+    let q = Browser::new().authorize_to_redirect(&authorize(&server, &[]), "alice", "alice-password").await.unwrap();
+    assert!(q.contains_key("code"), "{q:?}");
     server.stop().await;
 }
 crate::both_backends!(totp_enrolment_and_step_up);

@@ -172,3 +172,21 @@ pub async fn revoke_consent(
     state.events.emit(SecurityEvent::ConsentRevoked { user_id, client_id });
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Resets a user's second factor (a lost authenticator): they sign in with
+/// the password and may enrol again. Their sessions are ended too, so no
+/// session authenticated with the old factor outlives the reset.
+pub async fn reset_totp(
+    _admin: Admin,
+    State(state): State<AppState>,
+    Path(user_id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if !state.store.delete_totp(&user_id).await? {
+        return Err(ApiError::not_found());
+    }
+    for s in state.store.active_sessions_of_user(&user_id, UnixTime::now()).await? {
+        crate::logout::end_session(&state, &s, "second factor reset").await?;
+    }
+    state.events.emit(SecurityEvent::SecondFactorReset { user_id });
+    Ok(StatusCode::NO_CONTENT)
+}
