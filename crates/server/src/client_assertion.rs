@@ -10,12 +10,13 @@
 
 use std::time::Duration;
 
-use latchkey_crypto::{VerifyingKey, jws};
+use latchkey_crypto::jws;
 use latchkey_domain::client::AuthMethod;
 use latchkey_domain::{Client, UnixTime};
 use serde::Deserialize;
 
 use crate::access_tokens::LEEWAY;
+use crate::client_keys::KeySource;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -45,7 +46,7 @@ pub async fn authenticate(
     body_client_id: Option<&str>,
     assertion: &str,
 ) -> Result<std::sync::Arc<Client>, AuthFailure> {
-    let (header, payload, _) = jws::decode_unverified(assertion).map_err(|e| fail(format!("assertion: {e}")))?;
+    let (_, payload, _) = jws::decode_unverified(assertion).map_err(|e| fail(format!("assertion: {e}")))?;
     // Only what serde can read from untrusted input; trusted after the
     // signature check below.
     let claims: AssertionClaims =
@@ -70,21 +71,11 @@ pub async fn authenticate(
     }
 
     // The signature first: nothing the assertion says counts before it.
-    let alg = header.alg.clone();
-    let kid = header.kid.clone();
-    let fits = |k: &VerifyingKey| k.alg.as_str() == alg && kid.as_deref().is_none_or(|kid| k.kid == kid);
-    let keys = state
+    state
         .client_keys
-        .keys(&client, |keys| keys.iter().any(fits))
+        .verify(KeySource::Client(&client), assertion)
         .await
         .map_err(|e| fail(format!("client {}: {e}", client.id)))?;
-    let verified = keys.iter().filter(|k| fits(k)).any(|key| jws::verify(assertion, |_| Some(key)).is_ok());
-    if !verified {
-        return Err(fail(format!(
-            "client {}: no registered key (alg {alg}, kid {kid:?}) verifies the assertion",
-            client.id
-        )));
-    }
 
     let now = UnixTime::now();
     check_audience(state, claims.aud.as_ref())?;

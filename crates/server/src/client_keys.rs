@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use latchkey_crypto::VerifyingKey;
 use latchkey_crypto::jwk::parse_public_jwks;
+use latchkey_crypto::{VerifyingKey, jws};
 use latchkey_domain::Client;
 
 use crate::config::OutboundConfig;
@@ -25,6 +25,17 @@ pub enum KeysError {
     Unusable(String),
     #[error("the client's jwks_uri could not be fetched: {0}")]
     Fetch(String),
+    #[error("not a JWS: {0}")]
+    Malformed(String),
+    #[error("no published key (alg {alg}, kid {kid:?}) verifies it")]
+    NoMatch { alg: String, kid: Option<String> },
+}
+
+/// Whose keys: a client's (inline or `jwks_uri`), or those published at a
+/// URL (a trusted issuer's).
+pub enum KeySource<'a> {
+    Client(&'a Client),
+    Url(&'a str),
 }
 
 struct Entry {
@@ -75,6 +86,24 @@ impl ClientKeys {
                 tracing::warn!(client_id = %client.id, error = %e, "fetching the client's jwks_uri failed");
             }
         })
+    }
+
+    /// Verifies a JWS signed by `source`: with a key fitting its header's
+    /// `alg` and `kid` (refetching once per interval when none does), the
+    /// algorithm fixed by the key.
+    pub async fn verify(&self, source: KeySource<'_>, token: &str) -> Result<jws::Verified, KeysError> {
+        let (header, _, _) = jws::decode_unverified(token).map_err(|e| KeysError::Malformed(e.to_string()))?;
+        let fits =
+            |k: &VerifyingKey| k.alg.as_str() == header.alg && header.kid.as_deref().is_none_or(|kid| k.kid == kid);
+        let wanted = |keys: &[VerifyingKey]| keys.iter().any(fits);
+        let keys = match source {
+            KeySource::Client(client) => self.keys(client, wanted).await?,
+            KeySource::Url(url) => self.keys_at(url, wanted).await?,
+        };
+        keys.iter()
+            .filter(|k| fits(k))
+            .find_map(|key| jws::verify(token, |_| Some(key)).ok())
+            .ok_or(KeysError::NoMatch { alg: header.alg.clone(), kid: header.kid.clone() })
     }
 
     /// The keys published at `url` (a client's or a trusted issuer's), with

@@ -151,6 +151,20 @@ pub fn mint_id_token(
     jws::sign(&key.signer, "JWT", &claims).map_err(ApiError::internal)
 }
 
+/// One of our ID tokens, checked for our signature and issuer only: the
+/// caller decides about expiry (logout accepts expired hints, token
+/// exchange does not).
+pub fn verify_id_token_signature(state: &AppState, token: &str) -> Result<IdTokenClaims, String> {
+    let keys = state.keys.snapshot();
+    let verified = jws::verify(token, |kid| keys.verifier(kid, UnixTime::now())).map_err(|e| e.to_string())?;
+    let claims: IdTokenClaims =
+        serde_json::from_slice(&verified.payload).map_err(|e| format!("not an ID token: {e}"))?;
+    if claims.iss != state.issuer.as_str() {
+        return Err("another issuer".into());
+    }
+    Ok(claims)
+}
+
 /// A new opaque refresh token (256 bits) for `grant`, and the row to store:
 /// its digest, its idle expiry (never past the grant's absolute expiry),
 /// and the access token issued beside it (revoked with the family).

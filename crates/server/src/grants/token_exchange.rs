@@ -13,7 +13,6 @@ use axum::http::StatusCode;
 use latchkey_crypto::jws;
 use latchkey_domain::access_token::{AccessTokenClaims, Audience, TokenProblem};
 use latchkey_domain::client::{ClientKind, GrantType, client_subject};
-use latchkey_domain::id_token::IdTokenClaims;
 use latchkey_domain::params::Params;
 use latchkey_domain::token_exchange::{
     self as exchange, ACCESS_TOKEN_TYPE, Actor, ExchangeDenied, ExchangeFacts, InputTokenType, MAX_ACTOR_DEPTH,
@@ -223,14 +222,8 @@ async fn subject_from_id_token(
     token: &str,
     now: UnixTime,
 ) -> Result<Subject, ApiError> {
-    let keys = state.keys.snapshot();
-    let verified = jws::verify(token, |kid| keys.verifier(kid, now))
-        .map_err(|e| invalid_grant("the subject token is not valid", e.to_string()))?;
-    let c: IdTokenClaims = serde_json::from_slice(&verified.payload)
-        .map_err(|e| invalid_grant("the subject token is not valid", format!("not an ID token: {e}")))?;
-    if c.iss != state.issuer.as_str() {
-        return Err(invalid_grant("the subject token is not valid", "another issuer"));
-    }
+    let c = crate::tokens::verify_id_token_signature(state, token)
+        .map_err(|reason| invalid_grant("the subject token is not valid", reason))?;
     if now.minus(LEEWAY) >= UnixTime(c.exp) {
         return Err(invalid_grant("the subject token is not valid", "expired"));
     }
@@ -311,20 +304,11 @@ async fn subject_from_trusted_jwt(
     now: UnixTime,
 ) -> Result<Subject, ApiError> {
     let invalid = |reason: String| invalid_grant("the subject token is not valid", reason);
-    let (header, _, _) = jws::decode_unverified(token).map_err(|e| invalid(e.to_string()))?;
-    let fits = |k: &latchkey_crypto::VerifyingKey| {
-        k.alg.as_str() == header.alg && header.kid.as_deref().is_none_or(|kid| k.kid == kid)
-    };
-    let keys = state
+    let verified = state
         .client_keys
-        .keys_at(&trusted.jwks_uri, |keys| keys.iter().any(fits))
+        .verify(crate::client_keys::KeySource::Url(&trusted.jwks_uri), token)
         .await
         .map_err(|e| invalid(format!("keys of {}: {e}", trusted.issuer)))?;
-    let verified = keys
-        .iter()
-        .filter(|k| fits(k))
-        .find_map(|key| jws::verify(token, |_| Some(key)).ok())
-        .ok_or_else(|| invalid(format!("no key of {} verifies it", trusted.issuer)))?;
     let c: ExternalClaims = serde_json::from_slice(&verified.payload).map_err(|e| invalid(format!("claims: {e}")))?;
     let expected_aud = trusted.audience.as_deref().unwrap_or(state.issuer.as_str());
     if c.iss != trusted.issuer {

@@ -13,11 +13,10 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::Response;
-use latchkey_crypto::{digest, jws, random};
-use latchkey_domain::id_token::IdTokenClaims;
+use latchkey_crypto::{digest, random};
+use latchkey_domain::Client;
 use latchkey_domain::logout::post_logout_redirect_allowed;
 use latchkey_domain::params::Params;
-use latchkey_domain::{Client, UnixTime};
 
 use crate::authorization::see_other;
 use crate::error::ApiError;
@@ -49,9 +48,10 @@ pub async fn handle(
 
     let hint = match get("id_token_hint") {
         None => None,
-        Some(t) => match verify_hint(&state, &t) {
-            Some(claims) => Some(claims),
-            None => {
+        Some(t) => match crate::tokens::verify_id_token_signature(&state, &t) {
+            // Expiry deliberately not checked (§2).
+            Ok(claims) => Some(claims),
+            Err(_) => {
                 return Ok(error_page(
                     StatusCode::BAD_REQUEST,
                     "The logout request carries an id_token_hint this server did not issue.",
@@ -100,15 +100,6 @@ pub async fn handle(
         response.headers_mut().append(header::SET_COOKIE, c);
     }
     Ok(response)
-}
-
-/// Our signature and issuer; expiry deliberately not checked (§2).
-fn verify_hint(state: &AppState, token: &str) -> Option<IdTokenClaims> {
-    let keys = state.keys.snapshot();
-    let now = UnixTime::now();
-    let verified = jws::verify(token, |kid| keys.verifier(kid, now)).ok()?;
-    let claims: IdTokenClaims = serde_json::from_slice(&verified.payload).ok()?;
-    (claims.iss == state.issuer.as_str()).then_some(claims)
 }
 
 /// A POST of our own confirmation form, with its CSRF value.
