@@ -75,45 +75,38 @@ pub async fn start(
     Ok((session, secret))
 }
 
-fn cookie_path(state: &AppState) -> String {
-    let p = state.issuer.path();
-    if p.is_empty() { "/".to_string() } else { p.to_string() }
-}
-
-fn secure(state: &AppState) -> &'static str {
-    if state.issuer.as_str().starts_with("https://") { "; Secure" } else { "" }
+/// Every cookie we set: `HttpOnly`, scoped to the issuer's path, `Secure`
+/// whenever the issuer is https. `same_site` is `Lax` or `Strict`.
+pub fn cookie_header(state: &AppState, name: &str, value: &str, max_age: u64, same_site: &str) -> Option<HeaderValue> {
+    let path = match state.issuer.path() {
+        "" => "/",
+        p => p,
+    };
+    let secure = if state.issuer.as_str().starts_with("https://") { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite={same_site}{secure}"
+    ))
+    .ok()
 }
 
 pub fn session_cookie(state: &AppState, secret: &str, ttl: Duration) -> Option<HeaderValue> {
-    HeaderValue::from_str(&format!(
-        "{}={secret}; Path={}; Max-Age={}; HttpOnly; SameSite=Lax{}",
-        session_cookie_name(state),
-        cookie_path(state),
-        ttl.as_secs(),
-        secure(state)
-    ))
-    .ok()
+    cookie_header(state, &session_cookie_name(state), secret, ttl.as_secs(), "Lax")
+}
+
+/// The double-submit CSRF check of every form: the value posted must equal
+/// the CSRF cookie's (which a cross-site form can never carry).
+pub fn csrf_matches(state: &AppState, headers: &HeaderMap, sent: &str) -> bool {
+    let expected = cookie(headers, &csrf_cookie_name(state)).unwrap_or_default();
+    !sent.is_empty() && digest::secrets_equal(sent, &expected)
 }
 
 /// The login form's CSRF cookie (double submit): `SameSite=Strict`, so a
 /// cross-site form can never carry it.
 pub fn csrf_cookie(state: &AppState, value: &str) -> Option<HeaderValue> {
-    HeaderValue::from_str(&format!(
-        "{}={value}; Path={}; Max-Age=3600; HttpOnly; SameSite=Strict{}",
-        csrf_cookie_name(state),
-        cookie_path(state),
-        secure(state)
-    ))
-    .ok()
+    cookie_header(state, &csrf_cookie_name(state), value, 3600, "Strict")
 }
 
 /// Removes the session cookie from the browser (logout).
 pub fn clear_session_cookie(state: &AppState) -> Option<HeaderValue> {
-    HeaderValue::from_str(&format!(
-        "{}=; Path={}; Max-Age=0; HttpOnly; SameSite=Lax{}",
-        session_cookie_name(state),
-        cookie_path(state),
-        secure(state)
-    ))
-    .ok()
+    cookie_header(state, &session_cookie_name(state), "", 0, "Lax")
 }

@@ -39,6 +39,14 @@ pub async fn list_keys(_admin: Admin, State(state): State<AppState>) -> Result<J
 
 // ---- sessions, grants and consents -----------------------------------------------------
 
+/// 404 for a user id that does not exist (rather than an empty list).
+async fn require_user(state: &AppState, user_id: &str) -> Result<(), ApiError> {
+    match state.store.get_user(user_id).await? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::not_found()),
+    }
+}
+
 fn session_json(s: &latchkey_store::Session) -> serde_json::Value {
     serde_json::json!({
         "sid": s.id,
@@ -73,9 +81,7 @@ pub async fn user_sessions(
     State(state): State<AppState>,
     Path(user_id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if state.store.get_user(&user_id).await?.is_none() {
-        return Err(ApiError::not_found());
-    }
+    require_user(&state, &user_id).await?;
     let now = UnixTime::now();
     let sessions = state.store.active_sessions_of_user(&user_id, now).await?;
     let grants = state.store.active_grants_of_user(&user_id, now).await?;
@@ -104,9 +110,7 @@ pub async fn end_user_sessions(
     State(state): State<AppState>,
     Path(user_id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if state.store.get_user(&user_id).await?.is_none() {
-        return Err(ApiError::not_found());
-    }
+    require_user(&state, &user_id).await?;
     let sessions = state.store.active_sessions_of_user(&user_id, UnixTime::now()).await?;
     for s in &sessions {
         crate::logout::end_session(&state, s, "admin").await?;
@@ -139,9 +143,7 @@ pub async fn user_consents(
     State(state): State<AppState>,
     Path(user_id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if state.store.get_user(&user_id).await?.is_none() {
-        return Err(ApiError::not_found());
-    }
+    require_user(&state, &user_id).await?;
     let consents: Vec<serde_json::Value> = state
         .store
         .consents_of_user(&user_id)

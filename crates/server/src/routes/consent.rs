@@ -7,12 +7,12 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use latchkey_crypto::{digest, random};
+use latchkey_crypto::random;
 use latchkey_domain::{ErrorCode, OAuthError, ScopeSet, UnixTime};
 
 use crate::authorization::{error_response, issue_code};
 use crate::error::ApiError;
-use crate::forms::{cookie, parse_urlencoded};
+use crate::forms::parse_urlencoded;
 use crate::pages::{error_page, escape, page};
 use crate::routes::login::{EXPIRED, TxQuery, parked};
 use crate::session;
@@ -77,8 +77,7 @@ pub async fn decide(State(state): State<AppState>, headers: HeaderMap, body: Byt
     let params = parse_urlencoded(&body);
     let get = |name: &str| params.single(name).ok().flatten().unwrap_or("").to_string();
     let (tx, csrf, decision) = (get("tx"), get("csrf"), get("decision"));
-    let cookie_csrf = cookie(&headers, &session::csrf_cookie_name(&state)).unwrap_or_default();
-    if csrf.is_empty() || !digest::secrets_equal(&csrf, &cookie_csrf) {
+    if !session::csrf_matches(&state, &headers, &csrf) {
         return Ok(error_page(StatusCode::FORBIDDEN, "The consent form expired. Go back and try again."));
     }
     let Some(req) = parked(&state, &tx).await? else { return Ok(error_page(StatusCode::BAD_REQUEST, EXPIRED)) };

@@ -13,14 +13,14 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::Response;
-use latchkey_crypto::{digest, random};
+use latchkey_crypto::random;
 use latchkey_domain::Client;
 use latchkey_domain::logout::post_logout_redirect_allowed;
 use latchkey_domain::params::Params;
 
 use crate::authorization::see_other;
 use crate::error::ApiError;
-use crate::forms::{cookie, parse_urlencoded};
+use crate::forms::parse_urlencoded;
 use crate::middleware::PAGE_CSP;
 use crate::pages::{csp_with_form_target, error_page, escape, page};
 use crate::session;
@@ -107,9 +107,7 @@ fn confirmed(state: &AppState, method: &Method, params: &Params, headers: &Heade
     if *method != Method::POST || params.single("confirm").ok().flatten() != Some("yes") {
         return false;
     }
-    let sent = params.single("csrf").ok().flatten().unwrap_or("");
-    let expected = cookie(headers, &session::csrf_cookie_name(state)).unwrap_or_default();
-    !sent.is_empty() && digest::secrets_equal(sent, &expected)
+    session::csrf_matches(state, headers, params.single("csrf").ok().flatten().unwrap_or(""))
 }
 
 fn confirmation_page(state: &AppState, params: &Params, client: Option<&Client>, redirect: Option<&str>) -> Response {

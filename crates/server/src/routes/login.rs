@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use latchkey_crypto::{digest, password, random};
+use latchkey_crypto::{password, random};
 use latchkey_domain::authorize::AuthorizationRequest;
 use latchkey_domain::id_token::{ACR_PASSWORD, AcrRequirement, acr_requirement};
 use latchkey_domain::throttle;
@@ -15,7 +15,7 @@ use latchkey_domain::{UnixTime, User};
 
 use crate::authorization::proceed;
 use crate::error::ApiError;
-use crate::forms::{cookie, parse_urlencoded};
+use crate::forms::parse_urlencoded;
 use crate::pages::{error_page, escape, page};
 use crate::session;
 use crate::state::AppState;
@@ -94,8 +94,7 @@ pub async fn submit(
     let (tx, csrf, username, pass) = (get("tx"), get("csrf"), get("username"), get("password"));
 
     // Double-submit CSRF check: the form's value must equal the cookie's.
-    let cookie_csrf = cookie(&headers, &session::csrf_cookie_name(&state)).unwrap_or_default();
-    if csrf.is_empty() || !digest::secrets_equal(&csrf, &cookie_csrf) {
+    if !session::csrf_matches(&state, &headers, &csrf) {
         return Ok(error_page(StatusCode::FORBIDDEN, "The sign-in form expired. Go back and try again."));
     }
     let Some(req) = parked(&state, &tx).await? else {

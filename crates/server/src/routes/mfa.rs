@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use latchkey_crypto::{digest, random, totp};
+use latchkey_crypto::{random, totp};
 use latchkey_domain::id_token::ACR_MFA;
 use latchkey_domain::throttle;
 use latchkey_domain::{UnixTime, User};
@@ -78,12 +78,7 @@ pub fn begin_second_factor(state: &AppState, user_id: &str, tx: &str, replaces: 
 }
 
 fn pending_cookie(state: &AppState, value: &str, max_age: i64) -> Option<HeaderValue> {
-    let path = if state.issuer.path().is_empty() { "/".to_string() } else { state.issuer.path().to_string() };
-    let secure = if state.issuer.as_str().starts_with("https://") { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{PENDING_COOKIE}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
-    ))
-    .ok()
+    session::cookie_header(state, PENDING_COOKIE, value, u64::try_from(max_age).unwrap_or(0), "Strict")
 }
 
 fn read_pending(state: &AppState, headers: &HeaderMap) -> Option<Pending> {
@@ -112,11 +107,6 @@ fn with_csrf(state: &AppState, csrf: &str, mut response: Response) -> Response {
         response.headers_mut().append(header::SET_COOKIE, c);
     }
     response
-}
-
-fn csrf_ok(state: &AppState, headers: &HeaderMap, sent: &str) -> bool {
-    let expected = cookie(headers, &session::csrf_cookie_name(state)).unwrap_or_default();
-    !sent.is_empty() && digest::secrets_equal(sent, &expected)
 }
 
 fn otp_page(state: &AppState, status: StatusCode, tx: &str, error: Option<&str>) -> Response {
@@ -174,7 +164,7 @@ pub async fn otp_submit(
     let params = parse_urlencoded(&body);
     let get = |name: &str| params.single(name).ok().flatten().unwrap_or("").to_string();
     let (tx, csrf, code) = (get("tx"), get("csrf"), get("code"));
-    if !csrf_ok(&state, &headers, &csrf) {
+    if !session::csrf_matches(&state, &headers, &csrf) {
         return Ok(error_page(StatusCode::FORBIDDEN, "The form expired. Go back and try again."));
     }
     let Some(pending) = read_pending(&state, &headers).filter(|p| p.tx == tx) else {
@@ -243,7 +233,7 @@ pub async fn enrol_submit(
 ) -> Result<Response, ApiError> {
     let params = parse_urlencoded(&body);
     let get = |name: &str| params.single(name).ok().flatten().unwrap_or("").to_string();
-    if !csrf_ok(&state, &headers, &get("csrf")) {
+    if !session::csrf_matches(&state, &headers, &get("csrf")) {
         return Ok(error_page(StatusCode::FORBIDDEN, "The form expired. Go back and try again."));
     }
     let Some((_, user)) = session::current(&state, &headers).await? else {

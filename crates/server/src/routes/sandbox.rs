@@ -6,7 +6,7 @@
 //! any other; it exists only with `--dev` (404 otherwise).
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use latchkey_crypto::{digest, jws, random};
 
@@ -73,10 +73,7 @@ pub async fn start(State(state): State<AppState>, Query(q): Query<StartQuery>) -
         url.query_pairs_mut().append_pair("acr_values", MFA);
     }
     let mut response = see_other(url.as_str());
-    let path = if state.issuer.path().is_empty() { "/".to_string() } else { state.issuer.path().to_string() };
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{COOKIE}={client_state}.{verifier}; Path={path}; Max-Age=600; HttpOnly; SameSite=Lax"
-    )) {
+    if let Some(v) = crate::session::cookie_header(&state, COOKIE, &format!("{client_state}.{verifier}"), 600, "Lax") {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(response)

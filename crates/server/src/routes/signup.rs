@@ -12,14 +12,14 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use latchkey_crypto::{digest, password, random};
+use latchkey_crypto::{password, random};
 use latchkey_domain::id_token::{ACR_PASSWORD, AcrRequirement, acr_requirement};
 use latchkey_domain::user::{Origin, validate_new_password, validate_username};
 use latchkey_domain::{SecurityEvent, UnixTime, User, throttle};
 
 use crate::authorization::proceed;
 use crate::error::ApiError;
-use crate::forms::{cookie, parse_urlencoded};
+use crate::forms::parse_urlencoded;
 use crate::pages::{csp_with_form_target, error_page, escape, page};
 use crate::routes::login::{EXPIRED, TxQuery, parked};
 use crate::session;
@@ -97,8 +97,7 @@ pub async fn submit(
     let params = parse_urlencoded(&body);
     let get = |name: &str| params.single(name).ok().flatten().unwrap_or("").to_string();
     let (tx, csrf, username, email, pass) = (get("tx"), get("csrf"), get("username"), get("email"), get("password"));
-    let cookie_csrf = cookie(&headers, &session::csrf_cookie_name(&state)).unwrap_or_default();
-    if csrf.is_empty() || !digest::secrets_equal(&csrf, &cookie_csrf) {
+    if !session::csrf_matches(&state, &headers, &csrf) {
         return Ok(error_page(StatusCode::FORBIDDEN, "The form expired. Go back and try again."));
     }
     let Some(req) = parked(&state, &tx).await? else {
