@@ -75,6 +75,32 @@ pub async fn start(
     Ok((session, secret))
 }
 
+/// [`start`] for the browser of `headers` at `peer`: the user agent and
+/// address are kept with the session (bounded, and only for a while).
+pub async fn start_for_browser(
+    state: &AppState,
+    user: &User,
+    acr: &str,
+    amr: &[&str],
+    headers: &HeaderMap,
+    peer: std::net::SocketAddr,
+) -> Result<(Session, String), ApiError> {
+    let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
+    start(state, user, acr, amr, user_agent, Some(peer.ip().to_string())).await
+}
+
+/// Adds the new session's cookie to `response`.
+pub fn set_session_cookie(
+    state: &AppState,
+    mut response: axum::response::Response,
+    secret: &str,
+) -> axum::response::Response {
+    if let Some(c) = session_cookie(state, secret, state.config.session_ttl) {
+        response.headers_mut().append(axum::http::header::SET_COOKIE, c);
+    }
+    response
+}
+
 /// Every cookie we set: `HttpOnly`, scoped to the issuer's path, `Secure`
 /// whenever the issuer is https. `same_site` is `Lax` or `Strict`.
 pub fn cookie_header(state: &AppState, name: &str, value: &str, max_age: u64, same_site: &str) -> Option<HeaderValue> {

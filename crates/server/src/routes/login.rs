@@ -6,7 +6,7 @@
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use latchkey_crypto::{password, random};
 use latchkey_domain::authorize::AuthorizationRequest;
 use latchkey_domain::id_token::{ACR_PASSWORD, AcrRequirement, acr_requirement};
@@ -128,16 +128,11 @@ pub async fn submit(
         let _ = state.store.take_auth_request(&tx).await?;
         return Ok(unmet(&state, &req));
     }
-    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let (session, secret) =
-        session::start(&state, &user, ACR_PASSWORD, &["pwd"], user_agent, Some(peer.ip().to_string())).await?;
+    let (session, secret) = session::start_for_browser(&state, &user, ACR_PASSWORD, &["pwd"], &headers, peer).await?;
     // Consent next if needed; the parked request is taken (once) when the
     // code is issued, so a double submit completes only once.
-    let mut response = proceed(&state, &req, &session, &user, Some(&tx)).await?;
-    if let Some(c) = session::session_cookie(&state, &secret, state.config.session_ttl) {
-        response.headers_mut().append(header::SET_COOKIE, c);
-    }
-    Ok(response.into_response())
+    let response = proceed(&state, &req, &session, &user, Some(&tx)).await?;
+    Ok(session::set_session_cookie(&state, response, &secret))
 }
 
 /// The user if the password is right and the account enabled. An unknown

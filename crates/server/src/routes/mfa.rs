@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey_crypto::{random, totp};
@@ -179,9 +179,8 @@ pub async fn otp_submit(
     if let Err(message) = check_code(&state, &user, &code, peer).await? {
         return Ok(otp_page(&state, StatusCode::OK, &tx, Some(&message)));
     }
-    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
     let (session, secret) =
-        session::start(&state, &user, ACR_MFA, &["pwd", "otp", "mfa"], user_agent, Some(peer.ip().to_string())).await?;
+        session::start_for_browser(&state, &user, ACR_MFA, &["pwd", "otp", "mfa"], &headers, peer).await?;
     // A new session at step-up too: the old id is retired, its grants
     // move to the new session (logging out still reaches them).
     if let Some(old) = &pending.replaces {
@@ -189,15 +188,12 @@ pub async fn otp_submit(
         state.store.end_session(old, UnixTime::now()).await?;
         state.caches.sync(&state.store).await?;
     }
-    let mut response = proceed(&state, &req, &session, &user, Some(&tx)).await?;
-    let h = response.headers_mut();
-    if let Some(c) = session::session_cookie(&state, &secret, state.config.session_ttl) {
-        h.append(header::SET_COOKIE, c);
-    }
+    let response = proceed(&state, &req, &session, &user, Some(&tx)).await?;
+    let mut response = session::set_session_cookie(&state, response, &secret);
     if let Some(c) = pending_cookie(&state, "", 0) {
-        h.append(header::SET_COOKIE, c);
+        response.headers_mut().append(header::SET_COOKIE, c);
     }
-    Ok(response.into_response())
+    Ok(response)
 }
 
 // ---- enrolment ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use latchkey_crypto::{password, random};
 use latchkey_domain::id_token::{ACR_PASSWORD, AcrRequirement, acr_requirement};
 use latchkey_domain::user::{Origin, validate_new_password, validate_username};
@@ -168,12 +168,7 @@ pub async fn submit(
         Err(e) => return Err(e.into()),
     }
     state.events.emit(SecurityEvent::UserCreated { user_id: user.id.clone() });
-    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let (session, secret) =
-        session::start(&state, &user, ACR_PASSWORD, &["pwd"], user_agent, Some(peer.ip().to_string())).await?;
-    let mut response = proceed(&state, &req, &session, &user, Some(&tx)).await?;
-    if let Some(c) = session::session_cookie(&state, &secret, state.config.session_ttl) {
-        response.headers_mut().append(header::SET_COOKIE, c);
-    }
-    Ok(response.into_response())
+    let (session, secret) = session::start_for_browser(&state, &user, ACR_PASSWORD, &["pwd"], &headers, peer).await?;
+    let response = proceed(&state, &req, &session, &user, Some(&tx)).await?;
+    Ok(session::set_session_cookie(&state, response, &secret))
 }
