@@ -1,0 +1,400 @@
+//! A compiled, validated, sliced policy set, and decisions over it.
+//!
+//! Cedar evaluates every policy it is given. Most policies name one action
+//! and one resource type in their scope, so the set is cut at compile time
+//! into one slice per (action, resource type) of the schema: a decision
+//! evaluates only the policies that could apply to it, which keeps a
+//! thousand-policy set close to the cost of a ten-policy one.
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+
+use cedar_policy::{
+    ActionConstraint, Authorizer, Context, Decision, Effect, Entities, Entity, EntityUid, PolicyId,
+    ResourceConstraint, Schema, ValidationMode, Validator,
+};
+use serde::Serialize;
+
+use crate::entity::{EntityData, json_to_cedar};
+use crate::requirement::{self, Requirement};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CompileError {
+    #[error("schema: {0}")]
+    Schema(String),
+    #[error("policies: {0}")]
+    Parse(String),
+    #[error("policies do not validate against the schema: {0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Annotation(String),
+}
+
+/// What callers may know about one policy.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyInfo {
+    pub id: String,
+    pub effect: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<Requirement>,
+    /// Reads the clock (`context.now` or `context.auth_age`): decisions it
+    /// takes part in may flip without any change event.
+    pub time_sensitive: bool,
+}
+
+/// One request to decide.
+pub struct Query<'a> {
+    pub principal: &'a EntityData,
+    pub action: &'a str,
+    pub resource: &'a EntityData,
+    pub context: &'a serde_json::Map<String, serde_json::Value>,
+    /// The subject holds an unexpired capability for this action on this
+    /// resource: it counts as a permit, which a forbid still overrides.
+    pub capability: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Outcome {
+    pub allow: bool,
+    /// The determining policies (the permits behind an allow, the forbids
+    /// behind a deny; empty for a default deny). `capability` when an
+    /// explicit grant allowed.
+    pub reasons: Vec<String>,
+    /// Evaluation errors, by policy. A forbid that fails to evaluate
+    /// denies: an error must never be what lets a request through.
+    pub errors: Vec<String>,
+    /// For a deny: what the determining forbids say would allow it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<Requirement>,
+    /// Some policy of the slice reads the clock.
+    #[serde(skip)]
+    pub time_sensitive: bool,
+    /// The `max_age` annotations of the slice: the moments, counted from
+    /// `auth_time`, at which a clock-reading decision can flip.
+    #[serde(skip)]
+    pub max_ages: Vec<i64>,
+}
+
+impl Outcome {
+    fn deny_with(error: String) -> Outcome {
+        Outcome { allow: false, errors: vec![error], ..Default::default() }
+    }
+}
+
+struct Slice {
+    set: cedar_policy::PolicySet,
+    /// Some policy constrains the action by an action group, which Cedar
+    /// resolves through the action entities.
+    needs_action_entities: bool,
+    time_sensitive: bool,
+    max_ages: Vec<i64>,
+}
+
+pub struct PolicySet {
+    slices: HashMap<(String, String), Slice>,
+    /// Policies of each action whose resource type is open, for resource
+    /// types the schema does not declare.
+    open_resource: HashMap<String, Slice>,
+    actions: Vec<(String, EntityUid)>,
+    action_entities: Vec<Entity>,
+    info: HashMap<String, PolicyInfo>,
+    order: Vec<String>,
+    authorizer: Authorizer,
+    source_len: usize,
+}
+
+impl std::fmt::Debug for PolicySet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicySet").field("policies", &self.order.len()).finish()
+    }
+}
+
+impl PolicySet {
+    /// Parses the schema (Cedar schema syntax) and the policies, gives each
+    /// policy its `@id` annotation as id, validates strictly, and slices.
+    pub fn compile(schema_src: &str, policies_src: &str) -> Result<PolicySet, CompileError> {
+        let (schema, _warnings) =
+            Schema::from_cedarschema_str(schema_src).map_err(|e| CompileError::Schema(flatten(&e)))?;
+        let parsed = cedar_policy::PolicySet::from_str(policies_src).map_err(|e| CompileError::Parse(flatten(&e)))?;
+        if parsed.templates().next().is_some() {
+            return Err(CompileError::Parse(
+                "templates are not supported: grant one subject one action on one resource with a capability".into(),
+            ));
+        }
+
+        let mut policies = Vec::new();
+        let mut seen = HashSet::new();
+        for p in parsed.policies() {
+            let p = match p.annotation("id") {
+                Some(id) => p.new_id(PolicyId::new(id)),
+                None => p.clone(),
+            };
+            if !seen.insert(p.id().to_string()) {
+                return Err(CompileError::Parse(format!("two policies have the id `{}`", p.id())));
+            }
+            if let Some(v) = p.annotation(requirement::MAX_AGE)
+                && requirement::parse_max_age(v).is_none()
+            {
+                return Err(CompileError::Annotation(format!(
+                    "policy `{}`: @max_age must be a number of seconds, not `{v}`",
+                    p.id()
+                )));
+            }
+            policies.push(p);
+        }
+        let all = cedar_policy::PolicySet::from_policies(policies.clone()).map_err(|e| CompileError::Parse(flatten(&e)))?;
+        let validation = Validator::new(schema.clone()).validate(&all, ValidationMode::Strict);
+        if !validation.validation_passed() {
+            let msgs: Vec<String> = validation.validation_errors().map(|e| flatten(e)).collect();
+            return Err(CompileError::Invalid(msgs.join("; ")));
+        }
+
+        let action_entities: Vec<Entity> = schema
+            .action_entities()
+            .map_err(|e| CompileError::Schema(flatten(&e)))?
+            .iter()
+            .cloned()
+            .collect();
+        // Each action's ancestors (action groups), to expand `action in
+        // group` into the member actions when slicing.
+        let mut ancestors: HashMap<EntityUid, HashSet<EntityUid>> = HashMap::new();
+        let action_set = Entities::from_entities(action_entities.clone(), None).map_err(|e| CompileError::Schema(flatten(&e)))?;
+        let mut actions: Vec<(String, EntityUid)> = Vec::new();
+        for uid in schema.actions() {
+            let mut up = HashSet::new();
+            if let Some(e) = action_set.get(uid) {
+                for other in schema.actions() {
+                    if other != uid && action_set.is_ancestor_of(other, &e.uid()) {
+                        up.insert(other.clone());
+                    }
+                }
+            }
+            ancestors.insert(uid.clone(), up);
+            actions.push((uid.id().unescaped().to_owned(), uid.clone()));
+        }
+        // Declaration order, which action search answers in.
+        actions.sort_by_key(|(name, _)| declared_at(schema_src, name));
+
+        let mut info = HashMap::new();
+        let mut order = Vec::new();
+        for p in &policies {
+            let id = p.id().to_string();
+            let est = p.to_json().map(|j| j.to_string()).unwrap_or_default();
+            info.insert(
+                id.clone(),
+                PolicyInfo {
+                    id: id.clone(),
+                    effect: match p.effect() {
+                        Effect::Permit => "permit",
+                        Effect::Forbid => "forbid",
+                    },
+                    requirement: Requirement::from_annotations(|k| p.annotation(k)),
+                    time_sensitive: est.contains(r#""attr":"now""#) || est.contains(r#""attr":"auth_age""#),
+                },
+            );
+            order.push(id);
+        }
+
+        let scope_of = |p: &cedar_policy::Policy| -> (Option<HashSet<EntityUid>>, bool, Option<String>) {
+            let (acts, grouped) = match p.action_constraint() {
+                ActionConstraint::Any => (None, false),
+                ActionConstraint::Eq(a) => expand(std::slice::from_ref(&a), &ancestors),
+                ActionConstraint::In(list) => expand(&list, &ancestors),
+            };
+            let rtype = match p.resource_constraint() {
+                ResourceConstraint::Is(t) | ResourceConstraint::IsIn(t, _) => Some(t.to_string()),
+                ResourceConstraint::Eq(uid) => Some(uid.type_name().to_string()),
+                ResourceConstraint::In(_) | ResourceConstraint::Any => None,
+                #[allow(unreachable_patterns)]
+                _ => None,
+            };
+            (acts, grouped, rtype)
+        };
+        let scopes: Vec<_> = policies.iter().map(|p| (p, scope_of(p))).collect();
+        let build = |action: &EntityUid, rtype: Option<&str>| -> Result<Slice, CompileError> {
+            let mut chosen = Vec::new();
+            let mut needs = false;
+            for (p, (acts, grouped, pr)) in &scopes {
+                let action_ok = acts.as_ref().is_none_or(|s| s.contains(action));
+                let type_ok = match (pr, rtype) {
+                    (None, _) => true,
+                    (Some(pt), Some(t)) => pt == t,
+                    (Some(_), None) => false,
+                };
+                if action_ok && type_ok {
+                    needs |= *grouped;
+                    chosen.push((*p).clone());
+                }
+            }
+            let time_sensitive = chosen.iter().any(|p| info.get(&p.id().to_string()).is_some_and(|i| i.time_sensitive));
+            let mut max_ages: Vec<i64> =
+                chosen.iter().filter_map(|p| p.annotation(requirement::MAX_AGE).and_then(requirement::parse_max_age)).collect();
+            max_ages.sort_unstable();
+            max_ages.dedup();
+            let set = cedar_policy::PolicySet::from_policies(chosen).map_err(|e| CompileError::Parse(flatten(&e)))?;
+            Ok(Slice { set, needs_action_entities: needs, time_sensitive, max_ages })
+        };
+
+        let types: Vec<String> = schema.entity_types().map(|t| t.to_string()).collect();
+        let mut slices = HashMap::new();
+        let mut open_resource = HashMap::new();
+        for (name, uid) in &actions {
+            for t in &types {
+                slices.insert((name.clone(), t.clone()), build(uid, Some(t))?);
+            }
+            open_resource.insert(name.clone(), build(uid, None)?);
+        }
+
+        Ok(PolicySet {
+            slices,
+            open_resource,
+            actions,
+            action_entities,
+            info,
+            order,
+            authorizer: Authorizer::new(),
+            source_len: policies_src.len(),
+        })
+    }
+
+    /// The schema's actions, in declaration order.
+    pub fn actions(&self) -> impl Iterator<Item = &str> {
+        self.actions.iter().map(|(n, _)| n.as_str())
+    }
+
+    pub fn policies(&self) -> impl Iterator<Item = &PolicyInfo> {
+        self.order.iter().filter_map(|id| self.info.get(id))
+    }
+
+    pub fn policy(&self, id: &str) -> Option<&PolicyInfo> {
+        self.info.get(id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    pub fn source_len(&self) -> usize {
+        self.source_len
+    }
+
+    /// Decides one request. Never fails: anything that cannot be evaluated
+    /// (an action outside the schema, a type that is not a Cedar name) is
+    /// a deny whose error says why.
+    pub fn decide(&self, q: &Query<'_>) -> Outcome {
+        let Some((_, action_uid)) = self.actions.iter().find(|(n, _)| n == q.action) else {
+            return Outcome::deny_with(format!("action `{}` is not in the schema", q.action));
+        };
+        let slice = match self.slices.get(&(q.action.to_owned(), q.resource.ty.clone())) {
+            Some(s) => s,
+            None => match self.open_resource.get(q.action) {
+                Some(s) => s,
+                None => return Outcome::deny_with(format!("action `{}` is not in the schema", q.action)),
+            },
+        };
+        let Some(principal) = q.principal.to_cedar() else {
+            return Outcome::deny_with(format!("subject type `{}` is not a Cedar type name", q.principal.ty));
+        };
+        let Some(resource) = q.resource.to_cedar() else {
+            return Outcome::deny_with(format!("resource type `{}` is not a Cedar type name", q.resource.ty));
+        };
+        let (p_uid, r_uid) = (principal.uid(), resource.uid());
+        let mut entities = vec![principal];
+        // A subject asking about itself is one entity, not two.
+        if r_uid != p_uid {
+            entities.push(resource);
+        }
+        if slice.needs_action_entities {
+            entities.extend(self.action_entities.iter().cloned());
+        }
+        let entities = match Entities::from_entities(entities, None) {
+            Ok(e) => e,
+            Err(e) => return Outcome::deny_with(format!("entities: {}", flatten(&e))),
+        };
+        let pairs = q.context.iter().filter_map(|(k, v)| Some((k.clone(), json_to_cedar(v)?)));
+        let context = match Context::from_pairs(pairs) {
+            Ok(c) => c,
+            Err(e) => return Outcome::deny_with(format!("context: {}", flatten(&e))),
+        };
+        let request = match cedar_policy::Request::new(p_uid, action_uid.clone(), r_uid, context, None) {
+            Ok(r) => r,
+            Err(e) => return Outcome::deny_with(format!("request: {}", flatten(&e))),
+        };
+        let response = self.authorizer.is_authorized(&request, &slice.set, &entities);
+
+        let mut out = Outcome {
+            allow: response.decision() == Decision::Allow,
+            reasons: response.diagnostics().reason().map(|id| id.to_string()).collect(),
+            time_sensitive: slice.time_sensitive,
+            max_ages: slice.max_ages.clone(),
+            ..Default::default()
+        };
+        for err in response.diagnostics().errors() {
+            let cedar_policy::AuthorizationError::PolicyEvaluationError(e) = err;
+            let id = e.policy_id().to_string();
+            out.errors.push(format!("{id}: {}", flatten(err)));
+            if self.info.get(&id).is_some_and(|i| i.effect == "forbid") {
+                out.allow = false;
+                out.reasons.retain(|r| self.info.get(r).is_some_and(|i| i.effect == "forbid"));
+                out.reasons.push(id);
+            }
+        }
+        // A deny's reasons are forbids: with none, the deny is only the
+        // absence of a permit, which a capability supplies.
+        if !out.allow && q.capability && out.reasons.is_empty() {
+            out.allow = true;
+            out.reasons = vec!["capability".to_owned()];
+        }
+        if !out.allow {
+            let mut req: Option<Requirement> = None;
+            for r in &out.reasons {
+                if let Some(need) = self.info.get(r).and_then(|i| i.requirement.as_ref()) {
+                    req.get_or_insert_with(Requirement::default).merge(need);
+                }
+            }
+            out.requirement = req;
+        }
+        out
+    }
+}
+
+/// Expands action groups into their members; the flag says a group was
+/// named (so the evaluation needs the action entities).
+fn expand(named: &[EntityUid], ancestors: &HashMap<EntityUid, HashSet<EntityUid>>) -> (Option<HashSet<EntityUid>>, bool) {
+    let mut out = HashSet::new();
+    let mut grouped = false;
+    for a in named {
+        out.insert(a.clone());
+        for (member, ups) in ancestors {
+            if ups.contains(a) {
+                out.insert(member.clone());
+                grouped = true;
+            }
+        }
+    }
+    (Some(out), grouped)
+}
+
+/// Where an action is first named in the schema source, for ordering.
+fn declared_at(schema_src: &str, name: &str) -> usize {
+    let quoted = format!("\"{name}\"");
+    let bare = schema_src
+        .match_indices(name)
+        .find(|(i, _)| {
+            let before = schema_src[..*i].chars().next_back();
+            let after = schema_src[i + name.len()..].chars().next();
+            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            !word(before) && !word(after)
+        })
+        .map(|(i, _)| i);
+    [schema_src.find(&quoted), bare].into_iter().flatten().min().unwrap_or(usize::MAX)
+}
+
+/// One line from a Cedar error and its causes.
+fn flatten(e: &dyn std::fmt::Display) -> String {
+    e.to_string().replace('\n', " ")
+}
