@@ -10,8 +10,8 @@ use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 use cedar_policy::{
-    ActionConstraint, Authorizer, Context, Decision, Effect, Entities, Entity, EntityUid, PolicyId,
-    ResourceConstraint, Schema, ValidationMode, Validator,
+    ActionConstraint, Authorizer, Context, Decision, Effect, Entities, Entity, EntityUid, PolicyId, ResourceConstraint,
+    Schema, ValidationMode, Validator,
 };
 use serde::Serialize;
 
@@ -81,6 +81,14 @@ impl Outcome {
     }
 }
 
+/// An action of the schema and the entity types it applies to.
+struct ActionInfo {
+    name: String,
+    uid: EntityUid,
+    principals: HashSet<String>,
+    resources: HashSet<String>,
+}
+
 struct Slice {
     set: cedar_policy::PolicySet,
     /// Some policy constrains the action by an action group, which Cedar
@@ -95,7 +103,7 @@ pub struct PolicySet {
     /// Policies of each action whose resource type is open, for resource
     /// types the schema does not declare.
     open_resource: HashMap<String, Slice>,
-    actions: Vec<(String, EntityUid)>,
+    actions: Vec<ActionInfo>,
     action_entities: Vec<Entity>,
     info: HashMap<String, PolicyInfo>,
     order: Vec<String>,
@@ -142,24 +150,22 @@ impl PolicySet {
             }
             policies.push(p);
         }
-        let all = cedar_policy::PolicySet::from_policies(policies.clone()).map_err(|e| CompileError::Parse(flatten(&e)))?;
+        let all =
+            cedar_policy::PolicySet::from_policies(policies.clone()).map_err(|e| CompileError::Parse(flatten(&e)))?;
         let validation = Validator::new(schema.clone()).validate(&all, ValidationMode::Strict);
         if !validation.validation_passed() {
             let msgs: Vec<String> = validation.validation_errors().map(|e| flatten(e)).collect();
             return Err(CompileError::Invalid(msgs.join("; ")));
         }
 
-        let action_entities: Vec<Entity> = schema
-            .action_entities()
-            .map_err(|e| CompileError::Schema(flatten(&e)))?
-            .iter()
-            .cloned()
-            .collect();
+        let action_entities: Vec<Entity> =
+            schema.action_entities().map_err(|e| CompileError::Schema(flatten(&e)))?.iter().cloned().collect();
         // Each action's ancestors (action groups), to expand `action in
         // group` into the member actions when slicing.
         let mut ancestors: HashMap<EntityUid, HashSet<EntityUid>> = HashMap::new();
-        let action_set = Entities::from_entities(action_entities.clone(), None).map_err(|e| CompileError::Schema(flatten(&e)))?;
-        let mut actions: Vec<(String, EntityUid)> = Vec::new();
+        let action_set =
+            Entities::from_entities(action_entities.clone(), None).map_err(|e| CompileError::Schema(flatten(&e)))?;
+        let mut actions: Vec<ActionInfo> = Vec::new();
         for uid in schema.actions() {
             let mut up = HashSet::new();
             if let Some(e) = action_set.get(uid) {
@@ -170,10 +176,21 @@ impl PolicySet {
                 }
             }
             ancestors.insert(uid.clone(), up);
-            actions.push((uid.id().unescaped().to_owned(), uid.clone()));
+            actions.push(ActionInfo {
+                name: uid.id().unescaped().to_owned(),
+                uid: uid.clone(),
+                principals: schema
+                    .principals_for_action(uid)
+                    .map(|i| i.map(ToString::to_string).collect())
+                    .unwrap_or_default(),
+                resources: schema
+                    .resources_for_action(uid)
+                    .map(|i| i.map(ToString::to_string).collect())
+                    .unwrap_or_default(),
+            });
         }
         // Declaration order, which action search answers in.
-        actions.sort_by_key(|(name, _)| declared_at(schema_src, name));
+        actions.sort_by_key(|a| declared_at(schema_src, &a.name));
 
         let mut info = HashMap::new();
         let mut order = Vec::new();
@@ -227,8 +244,10 @@ impl PolicySet {
                 }
             }
             let time_sensitive = chosen.iter().any(|p| info.get(&p.id().to_string()).is_some_and(|i| i.time_sensitive));
-            let mut max_ages: Vec<i64> =
-                chosen.iter().filter_map(|p| p.annotation(requirement::MAX_AGE).and_then(requirement::parse_max_age)).collect();
+            let mut max_ages: Vec<i64> = chosen
+                .iter()
+                .filter_map(|p| p.annotation(requirement::MAX_AGE).and_then(requirement::parse_max_age))
+                .collect();
             max_ages.sort_unstable();
             max_ages.dedup();
             let set = cedar_policy::PolicySet::from_policies(chosen).map_err(|e| CompileError::Parse(flatten(&e)))?;
@@ -238,11 +257,11 @@ impl PolicySet {
         let types: Vec<String> = schema.entity_types().map(|t| t.to_string()).collect();
         let mut slices = HashMap::new();
         let mut open_resource = HashMap::new();
-        for (name, uid) in &actions {
+        for a in &actions {
             for t in &types {
-                slices.insert((name.clone(), t.clone()), build(uid, Some(t))?);
+                slices.insert((a.name.clone(), t.clone()), build(&a.uid, Some(t))?);
             }
-            open_resource.insert(name.clone(), build(uid, None)?);
+            open_resource.insert(a.name.clone(), build(&a.uid, None)?);
         }
 
         Ok(PolicySet {
@@ -259,7 +278,7 @@ impl PolicySet {
 
     /// The schema's actions, in declaration order.
     pub fn actions(&self) -> impl Iterator<Item = &str> {
-        self.actions.iter().map(|(n, _)| n.as_str())
+        self.actions.iter().map(|a| a.name.as_str())
     }
 
     pub fn policies(&self) -> impl Iterator<Item = &PolicyInfo> {
@@ -286,9 +305,18 @@ impl PolicySet {
     /// (an action outside the schema, a type that is not a Cedar name) is
     /// a deny whose error says why.
     pub fn decide(&self, q: &Query<'_>) -> Outcome {
-        let Some((_, action_uid)) = self.actions.iter().find(|(n, _)| n == q.action) else {
+        let Some(action) = self.actions.iter().find(|a| a.name == q.action) else {
             return Outcome::deny_with(format!("action `{}` is not in the schema", q.action));
         };
+        // The schema says which types an action applies to; anything else
+        // is a question the policies were never validated for.
+        if !action.principals.contains(&q.principal.ty) || !action.resources.contains(&q.resource.ty) {
+            return Outcome::deny_with(format!(
+                "the schema does not let `{}` apply to a `{}` principal and a `{}` resource",
+                q.action, q.principal.ty, q.resource.ty
+            ));
+        }
+        let action_uid = &action.uid;
         let slice = match self.slices.get(&(q.action.to_owned(), q.resource.ty.clone())) {
             Some(s) => s,
             None => match self.open_resource.get(q.action) {
@@ -364,7 +392,10 @@ impl PolicySet {
 
 /// Expands action groups into their members; the flag says a group was
 /// named (so the evaluation needs the action entities).
-fn expand(named: &[EntityUid], ancestors: &HashMap<EntityUid, HashSet<EntityUid>>) -> (Option<HashSet<EntityUid>>, bool) {
+fn expand(
+    named: &[EntityUid],
+    ancestors: &HashMap<EntityUid, HashSet<EntityUid>>,
+) -> (Option<HashSet<EntityUid>>, bool) {
     let mut out = HashSet::new();
     let mut grouped = false;
     for a in named {

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The engine on a small model: slices, forbids, requirements,
 //! capabilities, action groups, and errors that must deny.
 
@@ -53,7 +54,14 @@ fn account(owner: &str) -> EntityData {
     a
 }
 
-fn decide(set: &PolicySet, p: &EntityData, action: &str, r: &EntityData, ctx: Value, capability: bool) -> latchkey_authz::Outcome {
+fn decide(
+    set: &PolicySet,
+    p: &EntityData,
+    action: &str,
+    r: &EntityData,
+    ctx: Value,
+    capability: bool,
+) -> latchkey_authz::Outcome {
     let ctx: Map<String, Value> = ctx.as_object().cloned().unwrap_or_default();
     set.decide(&Query { principal: p, action, resource: r, context: &ctx, capability })
 }
@@ -136,7 +144,14 @@ fn unknown_actions_and_bad_types_deny_with_a_reason() {
     assert!(out.errors[0].contains("not in the schema"));
     let bad = EntityData::new("not a type", "x");
     let out = decide(&s, &bad, "view", &account("alice"), json!({}), false);
-    assert!(!out.allow && out.errors[0].contains("Cedar type name"));
+    assert!(!out.allow && out.errors[0].contains("schema does not let"), "{:?}", out.errors);
+    // A policy with an open resource would allow it; the schema's
+    // `appliesTo` does not.
+    let doc = EntityData::new("Doc", "d1");
+    let out = decide(&s, &user("carol", json!({}), &["reader"]), "view", &doc, json!({}), false);
+    assert!(!out.allow && out.errors[0].contains("schema does not let"), "{:?}", out.errors);
+    let out = decide(&s, &user("carol", json!({}), &["reader"]), "docs", &doc, json!({}), false);
+    assert!(!out.allow, "an action group is not an action one performs");
 }
 
 #[test]
@@ -148,13 +163,20 @@ fn actions_list_in_declaration_order() {
 
 #[test]
 fn invalid_policies_are_refused_with_the_reason() {
-    let err = PolicySet::compile(SCHEMA, r#"permit(principal, action == Action::"view", resource) when { principal.nope == 1 };"#)
-        .expect_err("must not validate");
+    let err = PolicySet::compile(
+        SCHEMA,
+        r#"permit(principal, action == Action::"view", resource) when { principal.nope == 1 };"#,
+    )
+    .expect_err("must not validate");
     assert!(err.to_string().contains("validate"), "{err}");
-    let err = PolicySet::compile(SCHEMA, "@id(\"a\") permit(principal, action, resource);\n@id(\"a\") forbid(principal, action, resource);")
-        .expect_err("duplicate ids");
+    let err = PolicySet::compile(
+        SCHEMA,
+        "@id(\"a\") permit(principal, action, resource);\n@id(\"a\") forbid(principal, action, resource);",
+    )
+    .expect_err("duplicate ids");
     assert!(err.to_string().contains("two policies"), "{err}");
-    let err = PolicySet::compile(SCHEMA, "@max_age(\"soon\") forbid(principal, action, resource);").expect_err("bad max_age");
+    let err =
+        PolicySet::compile(SCHEMA, "@max_age(\"soon\") forbid(principal, action, resource);").expect_err("bad max_age");
     assert!(err.to_string().contains("max_age"), "{err}");
     assert!(PolicySet::compile("entity", POLICIES).is_err());
 }

@@ -26,8 +26,29 @@ pub fn secrets_equal(a: &str, b: &str) -> bool {
     bool::from(sha256(a.as_bytes()).ct_eq(&sha256(b.as_bytes())))
 }
 
+/// HMAC-SHA256 (RFC 2104), for signed webhooks.
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
+    aws_lc_rs::hmac::sign(&key, data).as_ref().to_vec()
+}
+
+/// Constant-time check of an HMAC-SHA256 tag.
+pub fn hmac_sha256_verify(key: &[u8], data: &[u8], tag: &[u8]) -> bool {
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
+    aws_lc_rs::hmac::verify(&key, data, tag).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn hmac_matches_rfc_4231_case_2() {
+        let tag = super::hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+        let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        assert!(super::hmac_sha256_verify(b"Jefe", b"what do ya want for nothing?", &tag));
+        assert!(!super::hmac_sha256_verify(b"Jefe", b"what do ya want for nothing!", &tag));
+    }
+
     use super::*;
 
     #[test]

@@ -115,6 +115,46 @@ pub enum SecurityEvent {
         grant_type: String,
         count: u64,
     },
+    /// An authorization decision, sampled: one in `sample_every`.
+    AuthorizationDecided {
+        caller: String,
+        subject: String,
+        action: String,
+        resource: String,
+        allowed: bool,
+        reasons: Vec<String>,
+        sample_every: u64,
+    },
+    /// A new policy version became active.
+    PolicyChanged {
+        version: i64,
+        source: String,
+        by: String,
+    },
+    /// An identity-verification or fraud system changed a subject.
+    SignalReceived {
+        source: String,
+        subject: String,
+        applied: Vec<String>,
+        stale: Vec<String>,
+    },
+    /// An administrator changed a subject's or resource's attributes.
+    EntityChanged {
+        entity: String,
+        by: String,
+    },
+    CapabilityGranted {
+        id: String,
+        subject: String,
+        action: String,
+        resource: String,
+        expires_at: i64,
+        by: String,
+    },
+    CapabilityRevoked {
+        id: String,
+        by: String,
+    },
 }
 
 impl SecurityEvent {
@@ -144,6 +184,12 @@ impl SecurityEvent {
             SecurityEvent::ConsentRevoked { .. } => "consent.revoked",
             SecurityEvent::BackchannelLogoutFailed { .. } => "session.backchannel_logout_failed",
             SecurityEvent::TokensIssued { .. } => "token.issued_sampled",
+            SecurityEvent::AuthorizationDecided { .. } => "authz.decision_sampled",
+            SecurityEvent::PolicyChanged { .. } => "authz.policy_changed",
+            SecurityEvent::SignalReceived { .. } => "authz.signal_received",
+            SecurityEvent::EntityChanged { .. } => "authz.entity_changed",
+            SecurityEvent::CapabilityGranted { .. } => "authz.capability_granted",
+            SecurityEvent::CapabilityRevoked { .. } => "authz.capability_revoked",
         }
     }
 }

@@ -164,6 +164,8 @@ pub struct Caches {
     pub revocations: Revocations,
     pub sessions: SessionCache,
     pub tokens: TokenCache,
+    /// Policies, the entity directory and the decision cache.
+    pub authz: crate::authz::Runtime,
     watermark: AtomicI64,
     /// When the feed was last read successfully (Unix seconds).
     last_sync: AtomicI64,
@@ -204,6 +206,7 @@ impl Caches {
             for (_, change) in changes {
                 self.apply(change);
             }
+            self.authz.reload_if_wanted(store).await?;
             self.watermark.store(newest.max(after), Ordering::Release);
             // Rows at or below the old watermark are re-read each time (see
             // REREAD_WINDOW); only a full batch of new ones means a backlog.
@@ -235,6 +238,7 @@ impl Caches {
             Change::ClientChanged { client_id } => self.clients.invalidate(&client_id),
             Change::TokenRevoked { jti, expires_at } => self.revocations.add(jti, expires_at),
             Change::SessionEnded { session_id } => self.sessions.ended(&session_id),
+            Change::PolicyChanged { .. } | Change::EntityChanged { .. } => self.authz.apply(&change),
         }
     }
 

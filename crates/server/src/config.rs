@@ -41,7 +41,7 @@ pub enum ValueRef {
 }
 
 impl ValueRef {
-    fn resolve(&self, setting: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Secret, ConfigError> {
+    pub(crate) fn resolve(&self, setting: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Secret, ConfigError> {
         match self {
             ValueRef::Literal(v) => Ok(Secret::new(v.clone())),
             ValueRef::Env { env: var } => env(var)
@@ -107,6 +107,8 @@ pub struct FileConfig {
     pub admin: AdminFile,
     #[serde(default)]
     pub sweep: SweepFile,
+    #[serde(default)]
+    pub authz: crate::authz::config::AuthzFile,
     #[serde(default)]
     pub clients: Vec<ClientFile>,
     #[serde(default)]
@@ -324,6 +326,8 @@ pub struct Config {
     pub clients: Vec<StaticClient>,
     pub users: Vec<StaticUser>,
     pub resources: Vec<latchkey_domain::ApiResource>,
+    /// Real-time authorization: policies, callers, signal sources.
+    pub authz: crate::authz::config::AuthzConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -417,7 +421,7 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./latchkey-data";
 pub const DEFAULT_ADMIN_SCOPE: &str = "latchkey:admin";
 
-fn duration(setting: &str, value: Option<&String>, default: Duration) -> Result<Duration, ConfigError> {
+pub(crate) fn duration(setting: &str, value: Option<&String>, default: Duration) -> Result<Duration, ConfigError> {
     match value {
         None => Ok(default),
         Some(v) => humantime::parse_duration(v).map_err(|e| {
@@ -627,6 +631,14 @@ impl Config {
         }
         let users = file.users.iter().map(|u| resolve_user(u, env)).collect::<Result<Vec<_>, _>>()?;
         let resources = file.resources.iter().map(resolve_resource).collect::<Result<Vec<_>, _>>()?;
+        // Files named in the config are relative to the config file.
+        let base = o
+            .config_file
+            .as_ref()
+            .and_then(|p| p.parent())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let authz = crate::authz::config::resolve(file.authz, &base, env)?;
 
         Ok(Config {
             dev,
@@ -691,6 +703,7 @@ impl Config {
             clients,
             users,
             resources,
+            authz,
         })
     }
 

@@ -7,6 +7,7 @@
 pub mod access_tokens;
 pub mod admin_auth;
 pub mod authorization;
+pub mod authz;
 pub mod bootstrap;
 pub mod caches;
 pub mod client_assertion;
@@ -53,7 +54,7 @@ use crate::error::ApiError;
 use crate::issuer::Issuer;
 use crate::keyring::{KeyError, KeyManager, KeyRing};
 use crate::routes::{
-    admin, authorize, consent, discovery, end_session, error_reference, health, introspect, jwks, login, mfa,
+    admin, authorize, authzen, consent, discovery, end_session, error_reference, health, introspect, jwks, login, mfa,
     revocations, revoke, sandbox, signup, token, userinfo,
 };
 
@@ -78,6 +79,8 @@ pub enum StartError {
     Bind { addr: SocketAddr, reason: String },
     #[error("cannot create the data directory {path}: {reason}")]
     DataDir { path: String, reason: String },
+    #[error("authorization policies: {0}")]
+    Policies(String),
     #[error("server stopped: {0}")]
     Serve(String),
 }
@@ -164,6 +167,16 @@ impl Server {
         // After the start-up writes above, so their changes are behind the
         // watermark; cache misses read the store anyway.
         let caches = caches::Caches::load(&store).await?;
+        caches.authz.cache.set_capacity(config.authz.cache_entries);
+        authz::policies::bootstrap(&store, &caches.authz, events.as_ref(), config.authz.policy_files.as_ref())
+            .await
+            .map_err(|e| StartError::Policies(e.to_string()))?;
+        let now = latchkey_domain::UnixTime::now();
+        for e in &config.authz.entities {
+            store.put_entity(&e.ty, &e.id, &e.attributes, &e.parents, now).await?;
+        }
+        // The seeding above is this node's own write: apply it at once.
+        caches.sync(&store).await?;
         let client_keys = client_keys::ClientKeys::new(config.outbound.clone());
         let state = AppState::new(state::Inner {
             caches,
@@ -287,6 +300,13 @@ pub fn app(state: AppState) -> Router {
                 .options(cors::preflight)
                 .layer(map_response(cors::allow_any_origin)),
         )
+        .route(&issuer.well_known_inserted("authzen-configuration"), get(authzen::configuration))
+        .route(&format!("{p}/access/v1/evaluation"), post(authzen::evaluation))
+        .route(&format!("{p}/access/v1/evaluations"), post(authzen::evaluations))
+        .route(&format!("{p}/access/v1/search/subject"), post(authzen::search_subject))
+        .route(&format!("{p}/access/v1/search/resource"), post(authzen::search_resource))
+        .route(&format!("{p}/access/v1/search/action"), post(authzen::search_action))
+        .route(&format!("{p}/signals/v1"), post(authz::signals::receive))
         .route(&format!("{p}/portal/errors"), get(error_reference::get))
         .route(&format!("{p}/admin/v1/keys"), get(admin::list_keys))
         .route(

@@ -60,6 +60,13 @@ pub struct GrantLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DecisionLabels {
+    pub decision: &'static str,
+    /// `hit` or `miss` of the decision cache.
+    pub cache: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PoolLabels {
     pub state: &'static str,
 }
@@ -74,6 +81,9 @@ pub struct Metrics {
     /// Tokens issued per grant: counted, not one event each (an event per
     /// token at thousands per second would be its own bottleneck).
     pub tokens_issued: Family<GrantLabels, Counter>,
+    /// Authorization decisions by outcome and cache result: the cache's
+    /// hit ratio is hits / (hits + misses).
+    pub decisions: Family<DecisionLabels, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -92,7 +102,13 @@ impl Default for Metrics {
         registry.register("db_pool_connections", "Database pool connections by state", pool.clone());
         let tokens_issued = Family::<GrantLabels, Counter>::default();
         registry.register("tokens_issued", "Access tokens issued by grant type", tokens_issued.clone());
-        Metrics { registry, requests, latency, pool, tokens_issued }
+        let decisions = Family::<DecisionLabels, Counter>::default();
+        registry.register(
+            "authz_decisions",
+            "Authorization decisions by outcome and decision-cache result",
+            decisions.clone(),
+        );
+        Metrics { registry, requests, latency, pool, tokens_issued, decisions }
     }
 }
 
@@ -102,6 +118,14 @@ impl Metrics {
         let (method, route) = (method_label(method), route_label(route));
         self.requests.get_or_create(&RequestLabels { method, route, status }).inc();
         self.latency.get_or_create(&RouteLabels { method, route }).observe(seconds);
+    }
+
+    pub fn observe_decision(&self, allow: bool, cache_hit: bool) {
+        let labels = DecisionLabels {
+            decision: if allow { "allow" } else { "deny" },
+            cache: if cache_hit { "hit" } else { "miss" },
+        };
+        self.decisions.get_or_create(&labels).inc();
     }
 
     pub fn set_pool(&self, open: u32, idle: u32, max: u32) {

@@ -16,14 +16,15 @@ use crate::state::AppState;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
-/// A caller-supplied request id is kept only if it is short and plain, so
-/// it cannot forge log lines; otherwise we make one.
+/// A caller-supplied request id is kept (and echoed, as AuthZEN requires)
+/// only if it is short visible ASCII without quotes or backslashes, so it
+/// cannot forge log lines; otherwise we make one.
 fn request_id(req: &Request<Body>) -> String {
     req.headers()
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
         .filter(|v| {
-            !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
         })
         .map(str::to_string)
         .unwrap_or_else(latchkey_crypto::random::id)

@@ -13,9 +13,25 @@ use crate::{Result, Store};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
-    ClientChanged { client_id: String },
-    TokenRevoked { jti: String, expires_at: i64 },
-    SessionEnded { session_id: String },
+    ClientChanged {
+        client_id: String,
+    },
+    TokenRevoked {
+        jti: String,
+        expires_at: i64,
+    },
+    SessionEnded {
+        session_id: String,
+    },
+    /// A new policy version is active.
+    PolicyChanged {
+        version: i64,
+    },
+    /// An entity's attributes, parents or capabilities changed.
+    EntityChanged {
+        entity_type: String,
+        entity_id: String,
+    },
 }
 
 impl Change {
@@ -24,6 +40,8 @@ impl Change {
             Change::ClientChanged { .. } => "client.changed",
             Change::TokenRevoked { .. } => "token.revoked",
             Change::SessionEnded { .. } => "session.ended",
+            Change::PolicyChanged { .. } => "policy.changed",
+            Change::EntityChanged { .. } => "entity.changed",
         }
     }
 }

@@ -7,6 +7,7 @@
 //! [`StoreError`]; no HTTP type ever appears here.
 
 mod auth_requests;
+mod authz;
 mod changes;
 mod clients;
 mod codec;
@@ -26,6 +27,7 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use authz::{Capability, ParentRef, PolicyVersion, SignalMerge, StoredEntity};
 pub use changes::{Change, REREAD_WINDOW};
 pub use keys::StoredKey;
 pub use sessions::Session;

@@ -17,6 +17,8 @@ pub struct SweepReport {
     pub auth_requests: u64,
     pub login_failures: u64,
     pub events: u64,
+    pub capabilities: u64,
+    pub signal_receipts: u64,
 }
 
 impl SweepReport {
@@ -30,11 +32,13 @@ impl SweepReport {
             + self.auth_requests
             + self.login_failures
             + self.events
+            + self.capabilities
+            + self.signal_receipts
     }
 }
 
 /// (table, primary key, condition on `$1` = cut-off time)
-const EXPIRING: [(&str, &str, &str); 8] = [
+const EXPIRING: [(&str, &str, &str); 10] = [
     ("authorization_codes", "code_hash", "expires_at < $1"),
     ("refresh_tokens", "token_hash", "expires_at < $1"),
     ("grants", "id", "expires_at < $1 OR revoked_at < $1"),
@@ -43,6 +47,8 @@ const EXPIRING: [(&str, &str, &str); 8] = [
     ("used_jtis", "jti", "expires_at < $1"),
     ("auth_requests", "id", "expires_at < $1"),
     ("login_failures", "key", "expires_at < $1"),
+    ("capabilities", "id", "expires_at < $1"),
+    ("signal_receipts", "event_id", "expires_at < $1"),
 ];
 
 impl Store {
@@ -53,7 +59,7 @@ impl Store {
         event_retention_cutoff: UnixTime,
         batch: i64,
     ) -> Result<SweepReport> {
-        let mut counts = [0u64; 8];
+        let mut counts = [0u64; 10];
         for (i, (table, pk, condition)) in EXPIRING.iter().enumerate() {
             // `used_jtis` has a composite key; its jti alone bounds the batch
             // well enough, and extra rows deleted are expired anyway.
@@ -87,6 +93,8 @@ impl Store {
             used_jtis,
             auth_requests,
             login_failures,
+            capabilities,
+            signal_receipts,
         ] = counts;
         Ok(SweepReport {
             authorization_codes,
@@ -98,6 +106,8 @@ impl Store {
             auth_requests,
             login_failures,
             events,
+            capabilities,
+            signal_receipts,
         })
     }
 

@@ -106,6 +106,8 @@ pub struct Setup {
     pub env: HashMap<String, String>,
     pub issuer: Option<String>,
     pub dev: bool,
+    /// Where `toml` came from: relative paths in it are read from there.
+    pub config_file: Option<PathBuf>,
 }
 
 pub const TEST_ADMIN_KEY: &str = "test-admin-key-0123456789abcdefghijklmnopqrstuvwxyzABCDEF";
@@ -127,6 +129,7 @@ impl Setup {
             env: HashMap::new(),
             issuer: None,
             dev: false,
+            config_file: None,
         }))
     }
 
@@ -148,6 +151,7 @@ impl Setup {
             admin_key: self.admin_key.clone(),
             issuer: self.issuer.clone(),
             dev: self.dev,
+            config_file: self.config_file.clone(),
             ..Overrides::default()
         };
         Ok(Config::from_toml(&self.toml, &overrides, &self.env)?)

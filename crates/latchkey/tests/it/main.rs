@@ -7,6 +7,7 @@
 mod admin;
 mod admin_sessions;
 mod assertion;
+mod authzen_interop;
 mod cli;
 mod config;
 mod discovery;

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod authorize;
+pub mod authzen;
 pub mod consent;
 pub mod discovery;
 pub mod end_session;

@@ -1,0 +1,314 @@
+//! One decision: resolve the subject (explicit, or an access token of
+//! ours), gather attributes from the store, apply the caller's limits,
+//! consult the cache, evaluate, cache.
+//!
+//! Precedence of subject attributes, lowest first: the caller's
+//! `properties` (never for protected names such as roles or verification
+//! level, never for names the store holds), then the store, then the
+//! claims of a validated token. A caller can describe a subject, never
+//! promote one.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use latchkey_authz::{EntityData, EntityRef, Query, RESERVED_CONTEXT, Requirement};
+use latchkey_domain::UnixTime;
+use latchkey_domain::access_token::AccessTokenClaims;
+use latchkey_domain::client::CLIENT_SUBJECT_PREFIX;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::runtime::CachedDecision;
+use crate::state::AppState;
+
+/// The subject type under which a caller passes an access token (in `id`)
+/// instead of naming the subject.
+pub const TOKEN_SUBJECT_TYPE: &str = "access_token";
+
+/// Who is asking (a PEP), and what it may ask about.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub name: String,
+    pub privileged: bool,
+    /// Empty: any resource type.
+    pub resource_types: Vec<String>,
+    pub tenant: Option<String>,
+}
+
+/// A typed entity of a request: `type`, `id` and the caller's
+/// `properties`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Described {
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub id: String,
+    pub properties: Map<String, Value>,
+}
+
+/// One evaluation, as AuthZEN states it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    pub subject: Described,
+    pub action: String,
+    pub resource: Described,
+    pub context: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Explanation {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_version: Option<i64>,
+    pub reasons: Vec<String>,
+    pub errors: Vec<String>,
+    pub cached: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Decision {
+    pub allow: bool,
+    pub requirement: Option<Requirement>,
+    pub explanation: Explanation,
+}
+
+impl Decision {
+    fn deny(error: impl Into<String>) -> Decision {
+        Decision { explanation: Explanation { errors: vec![error.into()], ..Default::default() }, ..Default::default() }
+    }
+
+    /// The AuthZEN response context: the step-up requirement of a deny,
+    /// and with `explain`, the reasons (only ever for privileged callers).
+    pub fn context(&self, explain: bool) -> Option<Value> {
+        let mut ctx = Map::new();
+        if let Some(req) = &self.requirement
+            && let Ok(Value::Object(fields)) = serde_json::to_value(req)
+        {
+            ctx.extend(fields);
+        }
+        if explain && let Ok(Value::Object(fields)) = serde_json::to_value(&self.explanation) {
+            ctx.extend(fields);
+        }
+        (!ctx.is_empty()).then_some(Value::Object(ctx))
+    }
+}
+
+/// The store could not be read: the caller answers 503 (or, inside a
+/// batch, a deny).
+#[derive(Debug, thiserror::Error)]
+#[error("authorization data unavailable: {0}")]
+pub struct Unavailable(pub String);
+
+impl From<latchkey_store::StoreError> for Unavailable {
+    fn from(e: latchkey_store::StoreError) -> Self {
+        Unavailable(e.to_string())
+    }
+}
+
+/// What a validated token says about its subject.
+struct TokenSubject {
+    claims: Arc<AccessTokenClaims>,
+    subject: EntityRef,
+}
+
+pub async fn evaluate(state: &AppState, caller: &Caller, item: &Item) -> Result<Decision, Unavailable> {
+    let now = UnixTime::now();
+    let authz = &state.caches.authz;
+    let cfg = &state.config.authz;
+    if !caller.resource_types.is_empty() && !caller.resource_types.contains(&item.resource.ty) {
+        return Ok(Decision::deny(format!("this caller may not ask about resources of type `{}`", item.resource.ty)));
+    }
+    let Some(policies) = authz.policies() else {
+        return Ok(Decision::deny("no policy set is active"));
+    };
+    let use_memory = state.caches.is_current(now);
+
+    let token = if item.subject.ty == TOKEN_SUBJECT_TYPE {
+        let claims = match crate::access_tokens::verify_shared(state, &item.subject.id).await {
+            Ok(c) => c,
+            Err(latchkey_domain::access_token::TokenProblem::CheckUnavailable(e)) => return Err(Unavailable(e)),
+            Err(problem) => return Ok(Decision::deny(format!("subject token: {problem}"))),
+        };
+        if let Some(sid) = &claims.sid
+            && !state.caches.session_active(&state.store, sid, now).await?
+        {
+            return Ok(Decision::deny("subject token: its session has ended"));
+        }
+        let subject = match claims.sub.strip_prefix(CLIENT_SUBJECT_PREFIX) {
+            Some(client_id) => EntityRef::new(cfg.client_type.clone(), client_id),
+            None => EntityRef::new(cfg.user_type.clone(), claims.sub.clone()),
+        };
+        Some(TokenSubject { claims, subject })
+    } else {
+        None
+    };
+    let subject_ref = match &token {
+        Some(t) => t.subject.clone(),
+        None => EntityRef::new(item.subject.ty.clone(), item.subject.id.clone()),
+    };
+
+    let cache_key = (cfg.cache && use_memory).then(|| {
+        let key = json!([
+            authz.global_epoch(),
+            authz.epoch_of(&subject_ref.ty, &subject_ref.id),
+            authz.epoch_of(&item.resource.ty, &item.resource.id),
+            caller.name,
+            item,
+        ]);
+        serde_json::to_vec(&key).unwrap_or_default()
+    });
+    if let Some(key) = &cache_key
+        && let Some(hit) = authz.cache.get(key, now)
+    {
+        state.metrics.observe_decision(hit.allow, true);
+        return Ok(Decision {
+            allow: hit.allow,
+            requirement: hit.requirement,
+            explanation: Explanation { policy_version: Some(policies.version), cached: true, ..Default::default() },
+        });
+    }
+
+    // The subject: caller properties, then the store, then the token.
+    let stored = authz.entity(&state.store, &subject_ref.ty, &subject_ref.id, use_memory).await?;
+    let mut principal = EntityData::new(subject_ref.ty.clone(), subject_ref.id.clone());
+    if token.is_none() {
+        for (k, v) in &item.subject.properties {
+            let held = stored.as_ref().is_some_and(|s| s.attributes.contains_key(k));
+            if !cfg.is_protected(k) && !held {
+                principal.attrs.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    if let Some(s) = &stored {
+        principal.attrs.extend(s.attributes.iter().map(|(k, v)| (k.clone(), v.clone())));
+        principal.parents = authz.ancestors(&state.store, &s.parents, use_memory).await?;
+    }
+    let mut expires_at = now.plus(cfg.cache_ttl).0;
+    if let Some(t) = &token {
+        let c = &t.claims;
+        let scopes: Vec<Value> =
+            c.scope.as_deref().unwrap_or("").split(' ').filter(|s| !s.is_empty()).map(Value::from).collect();
+        principal.attrs.insert("scopes".into(), Value::Array(scopes));
+        principal.attrs.insert("client_id".into(), Value::from(c.client_id.clone()));
+        principal.attrs.insert("exp".into(), Value::from(c.exp));
+        for (name, value) in [("acr", c.acr.clone()), ("sid", c.sid.clone())] {
+            if let Some(v) = value {
+                principal.attrs.insert(name.into(), Value::from(v));
+            }
+        }
+        if let Some(amr) = &c.amr {
+            principal.attrs.insert("amr".into(), json!(amr));
+        }
+        if let Some(at) = c.auth_time {
+            principal.attrs.insert("auth_time".into(), Value::from(at));
+        }
+        expires_at = expires_at.min(c.exp);
+    }
+
+    if let Some(tenant) = &caller.tenant {
+        let subject_tenant = principal.attrs.get("tenant").and_then(Value::as_str);
+        if subject_tenant != Some(tenant.as_str()) {
+            return Ok(Decision::deny("the subject is outside this caller's tenant"));
+        }
+    }
+
+    // The resource: the caller's properties, overridden by the store.
+    let mut resource = EntityData::new(item.resource.ty.clone(), item.resource.id.clone());
+    resource.attrs = item.resource.properties.clone();
+    if let Some(s) = authz.entity(&state.store, &item.resource.ty, &item.resource.id, use_memory).await? {
+        resource.attrs.extend(s.attributes.iter().map(|(k, v)| (k.clone(), v.clone())));
+        resource.parents = authz.ancestors(&state.store, &s.parents, use_memory).await?;
+    }
+    if let Some(tenant) = &caller.tenant
+        && let Some(rt) = resource.attrs.get("tenant").and_then(Value::as_str)
+        && rt != tenant
+    {
+        return Ok(Decision::deny("the resource is outside this caller's tenant"));
+    }
+
+    // The context: the caller's, without the names the decision point owns.
+    let mut context = item.context.clone();
+    for k in RESERVED_CONTEXT {
+        context.remove(*k);
+    }
+    context.insert("now".into(), Value::from(now.0));
+    let auth_time = token.as_ref().and_then(|t| t.claims.auth_time);
+    if let Some(at) = auth_time {
+        context.insert("auth_age".into(), Value::from(now.0.saturating_sub(at)));
+    }
+
+    let caps = authz.capabilities(&state.store, &subject_ref.ty, &subject_ref.id, now, use_memory).await?;
+    let capability_until = caps
+        .iter()
+        .filter(|c| {
+            c.expires_at.0 > now.0
+                && c.action == item.action
+                && c.resource_type == item.resource.ty
+                && (c.resource_id == "*" || c.resource_id == item.resource.id)
+        })
+        .map(|c| c.expires_at.0)
+        .max();
+
+    let outcome = policies.set.decide(&Query {
+        principal: &principal,
+        action: &item.action,
+        resource: &resource,
+        context: &context,
+        capability: capability_until.is_some(),
+    });
+
+    if let Some(until) = capability_until
+        && outcome.reasons.iter().any(|r| r == "capability")
+    {
+        expires_at = expires_at.min(until);
+    }
+    // Decisions that read the clock can flip at `auth_time + max_age`;
+    // one that reads it in any other way is not cached at all.
+    let mut cacheable = cache_key.is_some();
+    if outcome.time_sensitive {
+        match auth_time {
+            Some(at) if !outcome.max_ages.is_empty() => {
+                if let Some(flip) = outcome.max_ages.iter().map(|m| at + m + 1).filter(|t| *t > now.0).min() {
+                    expires_at = expires_at.min(flip);
+                }
+            }
+            _ => cacheable = false,
+        }
+    }
+    if cacheable && let Some(key) = cache_key {
+        authz
+            .cache
+            .insert(key, CachedDecision { allow: outcome.allow, requirement: outcome.requirement.clone(), expires_at });
+    }
+    state.metrics.observe_decision(outcome.allow, false);
+    sample(state, caller, item, &subject_ref, outcome.allow, &outcome.reasons);
+
+    Ok(Decision {
+        allow: outcome.allow,
+        requirement: outcome.requirement,
+        explanation: Explanation {
+            policy_version: Some(policies.version),
+            reasons: outcome.reasons,
+            errors: outcome.errors,
+            cached: false,
+        },
+    })
+}
+
+/// One decision event in `decision_event_sample_every` (never the token).
+fn sample(state: &AppState, caller: &Caller, item: &Item, subject: &EntityRef, allow: bool, reasons: &[String]) {
+    let every = state.config.authz.decision_event_sample_every;
+    if every == 0 {
+        return;
+    }
+    let n = state.caches.authz.decisions.fetch_add(1, Ordering::Relaxed);
+    if n.is_multiple_of(every) {
+        state.events.emit(latchkey_domain::SecurityEvent::AuthorizationDecided {
+            caller: caller.name.clone(),
+            subject: format!("{}::{}", subject.ty, subject.id),
+            action: item.action.clone(),
+            resource: format!("{}::{}", item.resource.ty, item.resource.id),
+            allowed: allow,
+            reasons: reasons.to_vec(),
+            sample_every: every,
+        });
+    }
+}

@@ -1,0 +1,14 @@
+//! Real-time authorization: the OpenID AuthZEN decision point on the
+//! Cedar engine (`latchkey-authz`), with subject attributes from the store
+//! and from validated tokens, capabilities, identity signals and a
+//! decision cache that is never stale.
+
+pub mod config;
+pub mod decide;
+pub mod pep;
+pub mod policies;
+pub mod runtime;
+pub mod signals;
+
+pub use decide::{Caller, Decision, Item, evaluate};
+pub use runtime::Runtime;

@@ -1,0 +1,300 @@
+//! The decision point's memory: the active policy set, the entity
+//! directory (attributes, parents, capabilities), the epochs that version
+//! them, and the decision cache.
+//!
+//! Invariant: the decision cache can never answer with a stale decision.
+//! Every entry's key holds the global epoch (policy set, hierarchies) and
+//! the epochs of its subject and resource; any change to one of them,
+//! applied from the change feed, bumps the epoch and so orphans every
+//! entry built on the old state. Entries also carry the earliest instant
+//! any of their inputs expires (token, capability, `auth_time + max_age`).
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use latchkey_authz::{EntityRef, PolicySet, Requirement};
+use latchkey_domain::UnixTime;
+use latchkey_store::{Capability, Change, ParentRef, Store, StoredEntity};
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// One policy version, compiled.
+pub struct ActivePolicies {
+    pub version: i64,
+    pub digest: String,
+    pub schema: String,
+    pub policies: String,
+    pub set: PolicySet,
+}
+
+type Key = (String, String);
+
+/// Directory entries held in memory; beyond this the map starts over
+/// (callers choose the ids they ask about, so memory must stay bounded).
+const MAX_DIRECTORY_ENTRIES: usize = 100_000;
+/// Hierarchies deeper than this are cut (and cycles are harmless).
+const MAX_ANCESTORS: usize = 64;
+
+#[derive(Default)]
+pub struct Runtime {
+    active: RwLock<Option<Arc<ActivePolicies>>>,
+    /// The newest version announced by the change feed.
+    wanted: AtomicI64,
+    global_epoch: AtomicU64,
+    epoch_counter: AtomicU64,
+    entity_epochs: RwLock<HashMap<Key, u64>>,
+    entities: RwLock<HashMap<Key, Option<Arc<StoredEntity>>>>,
+    capabilities: RwLock<HashMap<Key, Arc<Vec<Capability>>>>,
+    /// Entities seen as someone's parent: changing one changes what its
+    /// descendants inherit, so it bumps the global epoch.
+    parents_seen: RwLock<HashSet<Key>>,
+    /// Bumped by every invalidation, so a read racing one never caches.
+    generation: AtomicU64,
+    pub cache: DecisionCache,
+    /// Decisions taken, for event sampling.
+    pub decisions: AtomicU64,
+}
+
+impl Runtime {
+    pub fn policies(&self) -> Option<Arc<ActivePolicies>> {
+        read(&self.active).clone()
+    }
+
+    /// Swaps the whole set: decisions in flight keep the one they hold.
+    pub fn install(&self, active: ActivePolicies) {
+        let version = active.version;
+        *write(&self.active) = Some(Arc::new(active));
+        self.wanted.fetch_max(version, Ordering::AcqRel);
+        self.global_epoch.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub fn apply(&self, change: &Change) {
+        match change {
+            Change::PolicyChanged { version } => {
+                self.wanted.fetch_max(*version, Ordering::AcqRel);
+            }
+            Change::EntityChanged { entity_type, entity_id } => {
+                self.invalidate(&(entity_type.clone(), entity_id.clone()));
+            }
+            _ => {}
+        }
+    }
+
+    fn invalidate(&self, key: &Key) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        write(&self.entities).remove(key);
+        write(&self.capabilities).remove(key);
+        let epoch = self.epoch_counter.fetch_add(1, Ordering::AcqRel) + 1;
+        write(&self.entity_epochs).insert(key.clone(), epoch);
+        if read(&self.parents_seen).contains(key) {
+            self.global_epoch.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// Loads and compiles the newest announced version if it is not the
+    /// active one. A version that no longer compiles (a stricter Cedar)
+    /// keeps the previous set and is logged.
+    pub async fn reload_if_wanted(&self, store: &Store) -> latchkey_store::Result<()> {
+        let wanted = self.wanted.load(Ordering::Acquire);
+        let current = self.policies().map(|p| p.version).unwrap_or(0);
+        if wanted <= current {
+            return Ok(());
+        }
+        let Some(stored) = store.active_policy_version().await? else { return Ok(()) };
+        if stored.version <= current {
+            return Ok(());
+        }
+        let (schema, policies) = (stored.schema.clone(), stored.policies.clone());
+        let compiled = tokio::task::spawn_blocking(move || PolicySet::compile(&schema, &policies)).await;
+        match compiled {
+            Ok(Ok(set)) => {
+                tracing::info!(version = stored.version, policies = set.len(), "policy set activated");
+                self.install(ActivePolicies {
+                    version: stored.version,
+                    digest: stored.digest,
+                    schema: stored.schema,
+                    policies: stored.policies,
+                    set,
+                });
+            }
+            Ok(Err(e)) => {
+                tracing::error!(version = stored.version, error = %e, "stored policy version does not compile; keeping the active one");
+                self.wanted.store(current, Ordering::Release);
+            }
+            Err(e) => tracing::error!(error = %e, "policy compilation task failed"),
+        }
+        Ok(())
+    }
+
+    pub fn global_epoch(&self) -> u64 {
+        self.global_epoch.load(Ordering::Acquire)
+    }
+
+    pub fn epoch_of(&self, ty: &str, id: &str) -> u64 {
+        read(&self.entity_epochs).get(&(ty.to_owned(), id.to_owned())).copied().unwrap_or(0)
+    }
+
+    /// The stored entity, from memory when `use_memory` (the feed is
+    /// current), else from the store.
+    pub async fn entity(
+        &self,
+        store: &Store,
+        ty: &str,
+        id: &str,
+        use_memory: bool,
+    ) -> latchkey_store::Result<Option<Arc<StoredEntity>>> {
+        let key = (ty.to_owned(), id.to_owned());
+        if use_memory && let Some(hit) = read(&self.entities).get(&key) {
+            return Ok(hit.clone());
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let loaded = store.entity(ty, id).await?.map(Arc::new);
+        if let Some(e) = &loaded
+            && !e.parents.is_empty()
+        {
+            let mut seen = write(&self.parents_seen);
+            for p in &e.parents {
+                seen.insert((p.ty.clone(), p.id.clone()));
+            }
+        }
+        let mut map = write(&self.entities);
+        if self.generation.load(Ordering::Acquire) == generation {
+            if map.len() >= MAX_DIRECTORY_ENTRIES {
+                map.clear();
+            }
+            map.insert(key, loaded.clone());
+        }
+        Ok(loaded)
+    }
+
+    /// A subject's capabilities (expired ones are filtered by the caller).
+    pub async fn capabilities(
+        &self,
+        store: &Store,
+        ty: &str,
+        id: &str,
+        now: UnixTime,
+        use_memory: bool,
+    ) -> latchkey_store::Result<Arc<Vec<Capability>>> {
+        let key = (ty.to_owned(), id.to_owned());
+        if use_memory && let Some(hit) = read(&self.capabilities).get(&key) {
+            return Ok(hit.clone());
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let loaded = Arc::new(store.capabilities_of(ty, id, now).await?);
+        let mut map = write(&self.capabilities);
+        if self.generation.load(Ordering::Acquire) == generation {
+            if map.len() >= MAX_DIRECTORY_ENTRIES {
+                map.clear();
+            }
+            map.insert(key, loaded.clone());
+        }
+        Ok(loaded)
+    }
+
+    /// Every ancestor of an entity with these parents, nearest first.
+    pub async fn ancestors(
+        &self,
+        store: &Store,
+        parents: &[ParentRef],
+        use_memory: bool,
+    ) -> latchkey_store::Result<Vec<EntityRef>> {
+        let mut out: Vec<EntityRef> = Vec::new();
+        let mut queue: Vec<ParentRef> = parents.to_vec();
+        let mut i = 0;
+        while i < queue.len() && out.len() < MAX_ANCESTORS {
+            let p = queue[i].clone();
+            i += 1;
+            let r = EntityRef::new(p.ty.clone(), p.id.clone());
+            if out.contains(&r) {
+                continue;
+            }
+            out.push(r);
+            let key = (p.ty.clone(), p.id.clone());
+            if !read(&self.parents_seen).contains(&key) {
+                write(&self.parents_seen).insert(key);
+            }
+            if let Some(e) = self.entity(store, &p.ty, &p.id, use_memory).await? {
+                queue.extend(e.parents.iter().cloned());
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A cached decision.
+#[derive(Clone)]
+pub struct CachedDecision {
+    pub allow: bool,
+    pub requirement: Option<Requirement>,
+    pub expires_at: i64,
+}
+
+const SHARDS: usize = 16;
+
+/// Decisions by their whole request (plus epochs), in shards so that
+/// concurrent decisions rarely share a lock. A full shard starts over,
+/// which costs misses, never correctness.
+pub struct DecisionCache {
+    shards: Vec<Mutex<HashMap<Vec<u8>, CachedDecision>>>,
+    per_shard: AtomicU64,
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+}
+
+impl Default for DecisionCache {
+    fn default() -> Self {
+        DecisionCache {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            per_shard: AtomicU64::new(100_000 / SHARDS as u64),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+}
+
+impl DecisionCache {
+    pub fn set_capacity(&self, entries: usize) {
+        self.per_shard.store((entries / SHARDS).max(1) as u64, Ordering::Release);
+    }
+
+    fn shard(&self, key: &[u8]) -> Option<&Mutex<HashMap<Vec<u8>, CachedDecision>>> {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        key.hash(&mut h);
+        self.shards.get((h.finish() as usize) % SHARDS)
+    }
+
+    pub fn get(&self, key: &[u8], now: UnixTime) -> Option<CachedDecision> {
+        let shard = self.shard(key)?;
+        let map = shard.lock().unwrap_or_else(|p| p.into_inner());
+        let hit = map.get(key).filter(|d| d.expires_at > now.0).cloned();
+        drop(map);
+        match hit {
+            Some(d) => {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                Some(d)
+            }
+            None => {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+        }
+    }
+
+    pub fn insert(&self, key: Vec<u8>, decision: CachedDecision) {
+        let Some(shard) = self.shard(&key) else { return };
+        let mut map = shard.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() as u64 >= self.per_shard.load(Ordering::Acquire) {
+            map.clear();
+        }
+        map.insert(key, decision);
+    }
+}
