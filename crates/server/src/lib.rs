@@ -54,8 +54,8 @@ use crate::error::ApiError;
 use crate::issuer::Issuer;
 use crate::keyring::{KeyError, KeyManager, KeyRing};
 use crate::routes::{
-    admin, authorize, authzen, consent, discovery, end_session, error_reference, health, introspect, jwks, login, mfa,
-    revocations, revoke, sandbox, signup, token, userinfo,
+    admin, admin_authz, authorize, authzen, consent, discovery, end_session, error_reference, health, introspect, jwks,
+    login, mfa, revocations, revoke, sandbox, signup, token, userinfo,
 };
 
 /// Concurrent Argon2 verifications (each holds 19 MiB).
@@ -318,6 +318,24 @@ pub fn app(state: AppState) -> Router {
         .route(&format!("{p}/admin/v1/users/{{user_id}}/totp"), delete(admin::reset_totp))
         .route(&format!("{p}/admin/v1/users/{{user_id}}/consents"), get(admin::user_consents))
         .route(&format!("{p}/admin/v1/users/{{user_id}}/consents/{{client_id}}"), delete(admin::revoke_consent))
+        .route(&format!("{p}/admin/v1/policies"), get(admin_authz::list_policies).put(admin_authz::put_policies))
+        .route(&format!("{p}/admin/v1/policies/active"), get(admin_authz::active_policies))
+        .route(&format!("{p}/admin/v1/policies/validate"), post(admin_authz::validate_policies))
+        .route(&format!("{p}/admin/v1/policies/test"), post(admin_authz::test_policies))
+        .route(&format!("{p}/admin/v1/policies/{{version}}"), get(admin_authz::policy_version))
+        .route(
+            &format!("{p}/admin/v1/entities/{{entity_type}}/{{entity_id}}"),
+            get(admin_authz::get_entity)
+                .put(admin_authz::put_entity)
+                .patch(admin_authz::patch_entity)
+                .delete(admin_authz::delete_entity),
+        )
+        .route(
+            &format!("{p}/admin/v1/entities/{{entity_type}}/{{entity_id}}/capabilities"),
+            get(admin_authz::list_capabilities),
+        )
+        .route(&format!("{p}/admin/v1/capabilities"), post(admin_authz::grant_capability))
+        .route(&format!("{p}/admin/v1/capabilities/{{capability_id}}"), delete(admin_authz::revoke_capability))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz));
     if !p.is_empty() {

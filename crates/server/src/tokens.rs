@@ -92,6 +92,20 @@ pub async fn mint_access_token(
         }
         _ => Default::default(),
     };
+    let mut extra = extra;
+    // Configured subject attributes (verification level, KYC status, …):
+    // a signal changes the next token issued.
+    let cfg = &state.config.authz;
+    if !cfg.token_attributes.is_empty() && ctx.is_user() {
+        let use_memory = state.caches.is_current(now);
+        if let Some(entity) = state.caches.authz.entity(&state.store, &cfg.user_type, &ctx.subject, use_memory).await? {
+            for name in &cfg.token_attributes {
+                if let Some(v) = entity.attributes.get(name) {
+                    extra.insert(name.clone(), v.clone());
+                }
+            }
+        }
+    }
     let jti = random::id();
     let claims = AccessTokenClaims {
         iss: state.issuer.as_str().to_string(),

@@ -8,6 +8,7 @@ mod admin;
 mod admin_sessions;
 mod assertion;
 mod authzen_interop;
+mod authzen_protocol;
 mod cli;
 mod config;
 mod discovery;

@@ -222,6 +222,32 @@ pub fn resolve(file: AuthzFile, base: &Path, env: &dyn Fn(&str) -> Option<String
             )?,
         });
     }
+    const REGISTERED: &[&str] = &[
+        "iss",
+        "sub",
+        "aud",
+        "exp",
+        "iat",
+        "nbf",
+        "jti",
+        "client_id",
+        "scope",
+        "sid",
+        "auth_time",
+        "acr",
+        "amr",
+        "act",
+        "may_act",
+        "cnf",
+        "typ",
+        "email",
+        "email_verified",
+        "name",
+        "preferred_username",
+    ];
+    if let Some(bad) = file.token_attributes.iter().find(|a| REGISTERED.contains(&a.as_str())) {
+        return Err(invalid("authz.token_attributes", format!("`{bad}` is a claim Latchkey sets itself")));
+    }
     Ok(AuthzConfig {
         policy_files,
         entities,

@@ -8,7 +8,6 @@
 //! claims of a validated token. A caller can describe a subject, never
 //! promote one.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use latchkey_authz::{EntityData, EntityRef, Query, RESERVED_CONTEXT, Requirement};
@@ -103,25 +102,76 @@ impl From<latchkey_store::StoreError> for Unavailable {
     }
 }
 
-/// What a validated token says about its subject.
-struct TokenSubject {
-    claims: Arc<AccessTokenClaims>,
-    subject: EntityRef,
+/// What the decision point itself vouches for about a subject (from a
+/// token it validated, or from the grant being issued): these attributes
+/// override the store and the caller.
+#[derive(Debug, Clone, Serialize)]
+pub struct Vouched {
+    pub subject: EntityRef,
+    pub attrs: Map<String, Value>,
+    #[serde(skip)]
+    pub auth_time: Option<i64>,
+    /// No decision built on these facts outlives this instant.
+    #[serde(skip)]
+    pub expires_at: Option<i64>,
+}
+
+impl Vouched {
+    /// The facts of one of our access tokens.
+    fn from_claims(c: &AccessTokenClaims, user_type: &str, client_type: &str) -> Vouched {
+        let subject = match c.sub.strip_prefix(CLIENT_SUBJECT_PREFIX) {
+            Some(client_id) => EntityRef::new(client_type, client_id),
+            None => EntityRef::new(user_type, c.sub.clone()),
+        };
+        let mut attrs = Map::new();
+        let scopes: Vec<Value> =
+            c.scope.as_deref().unwrap_or("").split(' ').filter(|s| !s.is_empty()).map(Value::from).collect();
+        attrs.insert("scopes".into(), Value::Array(scopes));
+        attrs.insert("client_id".into(), Value::from(c.client_id.clone()));
+        attrs.insert("exp".into(), Value::from(c.exp));
+        for (name, value) in [("acr", c.acr.clone()), ("sid", c.sid.clone())] {
+            if let Some(v) = value {
+                attrs.insert(name.into(), Value::from(v));
+            }
+        }
+        if let Some(amr) = &c.amr {
+            attrs.insert("amr".into(), json!(amr));
+        }
+        if let Some(at) = c.auth_time {
+            attrs.insert("auth_time".into(), Value::from(at));
+        }
+        Vouched { subject, attrs, auth_time: c.auth_time, expires_at: Some(c.exp) }
+    }
 }
 
 pub async fn evaluate(state: &AppState, caller: &Caller, item: &Item) -> Result<Decision, Unavailable> {
+    evaluate_with(state, caller, item, None, None).await
+}
+
+/// [`evaluate`] against a draft policy set instead of the active one (the
+/// policy test API): same attributes, never cached.
+pub async fn evaluate_with(
+    state: &AppState,
+    caller: &Caller,
+    item: &Item,
+    draft: Option<&latchkey_authz::PolicySet>,
+    vouched: Option<Vouched>,
+) -> Result<Decision, Unavailable> {
     let now = UnixTime::now();
     let authz = &state.caches.authz;
     let cfg = &state.config.authz;
     if !caller.resource_types.is_empty() && !caller.resource_types.contains(&item.resource.ty) {
         return Ok(Decision::deny(format!("this caller may not ask about resources of type `{}`", item.resource.ty)));
     }
-    let Some(policies) = authz.policies() else {
-        return Ok(Decision::deny("no policy set is active"));
+    let active = authz.policies();
+    let (set, version) = match (draft, &active) {
+        (Some(d), _) => (d, None),
+        (None, Some(a)) => (&a.set, Some(a.version)),
+        (None, None) => return Ok(Decision::deny("no policy set is active")),
     };
     let use_memory = state.caches.is_current(now);
 
-    let token = if item.subject.ty == TOKEN_SUBJECT_TYPE {
+    let vouched = if item.subject.ty == TOKEN_SUBJECT_TYPE {
         let claims = match crate::access_tokens::verify_shared(state, &item.subject.id).await {
             Ok(c) => c,
             Err(latchkey_domain::access_token::TokenProblem::CheckUnavailable(e)) => return Err(Unavailable(e)),
@@ -132,26 +182,23 @@ pub async fn evaluate(state: &AppState, caller: &Caller, item: &Item) -> Result<
         {
             return Ok(Decision::deny("subject token: its session has ended"));
         }
-        let subject = match claims.sub.strip_prefix(CLIENT_SUBJECT_PREFIX) {
-            Some(client_id) => EntityRef::new(cfg.client_type.clone(), client_id),
-            None => EntityRef::new(cfg.user_type.clone(), claims.sub.clone()),
-        };
-        Some(TokenSubject { claims, subject })
+        Some(Vouched::from_claims(&claims, &cfg.user_type, &cfg.client_type))
     } else {
-        None
+        vouched
     };
-    let subject_ref = match &token {
-        Some(t) => t.subject.clone(),
+    let subject_ref = match &vouched {
+        Some(v) => v.subject.clone(),
         None => EntityRef::new(item.subject.ty.clone(), item.subject.id.clone()),
     };
 
-    let cache_key = (cfg.cache && use_memory).then(|| {
+    let cache_key = (cfg.cache && use_memory && draft.is_none()).then(|| {
         let key = json!([
             authz.global_epoch(),
             authz.epoch_of(&subject_ref.ty, &subject_ref.id),
             authz.epoch_of(&item.resource.ty, &item.resource.id),
             caller.name,
             item,
+            vouched,
         ]);
         serde_json::to_vec(&key).unwrap_or_default()
     });
@@ -162,14 +209,19 @@ pub async fn evaluate(state: &AppState, caller: &Caller, item: &Item) -> Result<
         return Ok(Decision {
             allow: hit.allow,
             requirement: hit.requirement,
-            explanation: Explanation { policy_version: Some(policies.version), cached: true, ..Default::default() },
+            explanation: Explanation {
+                policy_version: version,
+                reasons: hit.reasons,
+                errors: hit.errors,
+                cached: true,
+            },
         });
     }
 
     // The subject: caller properties, then the store, then the token.
     let stored = authz.entity(&state.store, &subject_ref.ty, &subject_ref.id, use_memory).await?;
     let mut principal = EntityData::new(subject_ref.ty.clone(), subject_ref.id.clone());
-    if token.is_none() {
+    if vouched.is_none() {
         for (k, v) in &item.subject.properties {
             let held = stored.as_ref().is_some_and(|s| s.attributes.contains_key(k));
             if !cfg.is_protected(k) && !held {
@@ -182,25 +234,11 @@ pub async fn evaluate(state: &AppState, caller: &Caller, item: &Item) -> Result<
         principal.parents = authz.ancestors(&state.store, &s.parents, use_memory).await?;
     }
     let mut expires_at = now.plus(cfg.cache_ttl).0;
-    if let Some(t) = &token {
-        let c = &t.claims;
-        let scopes: Vec<Value> =
-            c.scope.as_deref().unwrap_or("").split(' ').filter(|s| !s.is_empty()).map(Value::from).collect();
-        principal.attrs.insert("scopes".into(), Value::Array(scopes));
-        principal.attrs.insert("client_id".into(), Value::from(c.client_id.clone()));
-        principal.attrs.insert("exp".into(), Value::from(c.exp));
-        for (name, value) in [("acr", c.acr.clone()), ("sid", c.sid.clone())] {
-            if let Some(v) = value {
-                principal.attrs.insert(name.into(), Value::from(v));
-            }
+    if let Some(v) = &vouched {
+        principal.attrs.extend(v.attrs.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if let Some(exp) = v.expires_at {
+            expires_at = expires_at.min(exp);
         }
-        if let Some(amr) = &c.amr {
-            principal.attrs.insert("amr".into(), json!(amr));
-        }
-        if let Some(at) = c.auth_time {
-            principal.attrs.insert("auth_time".into(), Value::from(at));
-        }
-        expires_at = expires_at.min(c.exp);
     }
 
     if let Some(tenant) = &caller.tenant {
@@ -230,7 +268,7 @@ pub async fn evaluate(state: &AppState, caller: &Caller, item: &Item) -> Result<
         context.remove(*k);
     }
     context.insert("now".into(), Value::from(now.0));
-    let auth_time = token.as_ref().and_then(|t| t.claims.auth_time);
+    let auth_time = vouched.as_ref().and_then(|v| v.auth_time);
     if let Some(at) = auth_time {
         context.insert("auth_age".into(), Value::from(now.0.saturating_sub(at)));
     }
@@ -247,7 +285,7 @@ pub async fn evaluate(state: &AppState, caller: &Caller, item: &Item) -> Result<
         .map(|c| c.expires_at.0)
         .max();
 
-    let outcome = policies.set.decide(&Query {
+    let outcome = set.decide(&Query {
         principal: &principal,
         action: &item.action,
         resource: &resource,
@@ -274,9 +312,16 @@ pub async fn evaluate(state: &AppState, caller: &Caller, item: &Item) -> Result<
         }
     }
     if cacheable && let Some(key) = cache_key {
-        authz
-            .cache
-            .insert(key, CachedDecision { allow: outcome.allow, requirement: outcome.requirement.clone(), expires_at });
+        authz.cache.insert(
+            key,
+            CachedDecision {
+                allow: outcome.allow,
+                requirement: outcome.requirement.clone(),
+                reasons: outcome.reasons.clone(),
+                errors: outcome.errors.clone(),
+                expires_at,
+            },
+        );
     }
     state.metrics.observe_decision(outcome.allow, false);
     sample(state, caller, item, &subject_ref, outcome.allow, &outcome.reasons);
@@ -285,7 +330,7 @@ pub async fn evaluate(state: &AppState, caller: &Caller, item: &Item) -> Result<
         allow: outcome.allow,
         requirement: outcome.requirement,
         explanation: Explanation {
-            policy_version: Some(policies.version),
+            policy_version: version,
             reasons: outcome.reasons,
             errors: outcome.errors,
             cached: false,

@@ -5,10 +5,11 @@
 
 pub mod config;
 pub mod decide;
+pub mod issuance;
 pub mod pep;
 pub mod policies;
 pub mod runtime;
 pub mod signals;
 
-pub use decide::{Caller, Decision, Item, evaluate};
+pub use decide::{Caller, Decision, Item, evaluate, evaluate_with};
 pub use runtime::Runtime;

@@ -235,6 +235,9 @@ impl Runtime {
 pub struct CachedDecision {
     pub allow: bool,
     pub requirement: Option<Requirement>,
+    /// The determining policies and errors, for explanations of hits.
+    pub reasons: Vec<String>,
+    pub errors: Vec<String>,
     pub expires_at: i64,
 }
 

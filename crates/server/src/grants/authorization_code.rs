@@ -118,7 +118,10 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
         amr: grant.amr.clone(),
         ..Default::default()
     };
-    let access = tokens::mint_access_token(state, client, &ctx, &scopes, resource.as_deref()).await?;
+    // With `[authz] govern_issuance`, the policies decide what this token carries.
+    let token_scopes =
+        crate::authz::issuance::govern(state, client, &ctx, &scopes, resource.as_deref(), "authorization_code").await?;
+    let access = tokens::mint_access_token(state, client, &ctx, &token_scopes, resource.as_deref()).await?;
     let id_token = if scopes.contains("openid") {
         Some(tokens::mint_id_token(state, client, &ctx, binding.nonce.as_deref(), &access.token)?)
     } else {
@@ -150,7 +153,7 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
         access_token: access.token,
         token_type: tokens::TOKEN_TYPE,
         expires_in: access.expires_in,
-        scope: Some(scopes.to_string()),
+        scope: Some(token_scopes.to_string()),
         refresh_token: refresh.map(|(token, _)| token),
         id_token,
         issued_token_type: None,

@@ -47,14 +47,17 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
         latchkey_domain::resource::check_target(r, client, &state.resources).map_err(|d| invalid_target(&d))?;
     }
     let ctx = AuthContext::client(&client.id);
-    let access = tokens::mint_access_token(state, client, &ctx, &scopes, resource).await?;
+    // With `[authz] govern_issuance`, the policies decide what this token carries.
+    let token_scopes =
+        crate::authz::issuance::govern(state, client, &ctx, &scopes, resource, "client_credentials").await?;
+    let access = tokens::mint_access_token(state, client, &ctx, &token_scopes, resource).await?;
     state.metrics.tokens_issued.get_or_create(&crate::metrics::GrantLabels { grant_type: "client_credentials" }).inc();
     sample_issuance(state, client);
     Ok(TokenResponse {
         access_token: access.token,
         token_type: tokens::TOKEN_TYPE,
         expires_in: access.expires_in,
-        scope: Some(scopes.to_string()),
+        scope: Some(token_scopes.to_string()),
         refresh_token: None,
         id_token: None,
         issued_token_type: None,

@@ -131,7 +131,10 @@ async fn mint(
         amr: grant.amr.clone(),
         ..Default::default()
     };
-    let access = tokens::mint_access_token(state, client, &ctx, &scopes, resource.as_deref()).await?;
+    // With `[authz] govern_issuance`, the policies decide what this token carries.
+    let token_scopes =
+        crate::authz::issuance::govern(state, client, &ctx, &scopes, resource.as_deref(), "refresh_token").await?;
+    let access = tokens::mint_access_token(state, client, &ctx, &token_scopes, resource.as_deref()).await?;
     let id_token = if scopes.contains("openid") {
         Some(tokens::mint_id_token(state, client, &ctx, None, &access.token)?)
     } else {
@@ -142,7 +145,7 @@ async fn mint(
         access_token: access.token,
         token_type: tokens::TOKEN_TYPE,
         expires_in: access.expires_in,
-        scope: Some(scopes.to_string()),
+        scope: Some(token_scopes.to_string()),
         refresh_token: Some(token),
         id_token,
         issued_token_type: None,

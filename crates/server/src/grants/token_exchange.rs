@@ -153,7 +153,17 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
         act: act.clone(),
         valid_until: Some(subject.exp),
     };
-    let access = tokens::mint_access_token(state, client, &ctx, &scopes, Some(&target)).await?;
+    // With `[authz] govern_issuance`, the policies decide what this token carries.
+    let token_scopes = crate::authz::issuance::govern(
+        state,
+        client,
+        &ctx,
+        &scopes,
+        Some(&target),
+        "urn:ietf:params:oauth:grant-type:token-exchange",
+    )
+    .await?;
+    let access = tokens::mint_access_token(state, client, &ctx, &token_scopes, Some(&target)).await?;
     state.metrics.tokens_issued.get_or_create(&crate::metrics::GrantLabels { grant_type: "token_exchange" }).inc();
     state.events.emit(SecurityEvent::TokenExchanged {
         client_id: client.id.clone(),
@@ -166,7 +176,7 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
         access_token: access.token,
         token_type: tokens::TOKEN_TYPE,
         expires_in: access.expires_in,
-        scope: Some(scopes.to_string()),
+        scope: Some(token_scopes.to_string()),
         refresh_token: None,
         id_token: None,
         issued_token_type: Some(ACCESS_TOKEN_TYPE),

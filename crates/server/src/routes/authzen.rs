@@ -110,7 +110,7 @@ fn context(v: Option<&Value>) -> Result<Map<String, Value>, String> {
     }
 }
 
-fn item(m: &Map<String, Value>) -> Result<Item, String> {
+pub(crate) fn item(m: &Map<String, Value>) -> Result<Item, String> {
     Ok(Item {
         subject: described(m.get("subject"), "subject", true)?,
         action: action(m.get("action"))?,

@@ -2,6 +2,7 @@
 //! the domain or store, map the result.
 
 pub mod admin;
+pub mod admin_authz;
 pub mod authorize;
 pub mod authzen;
 pub mod consent;
