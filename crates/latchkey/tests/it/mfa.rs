@@ -178,3 +178,65 @@ async fn unmet_authentication_requirements() {
     assert_eq!((q["error"].as_str(), q["state"].as_str()), ("unmet_authentication_requirements", "s"));
     server.stop().await;
 }
+
+/// Enrols TOTP for the user signed in on `browser` (happy path: password,
+/// then the current code); returns the secret and the step already used.
+pub async fn enrol_totp(server: &TestServer, browser: &Browser, password: &str) -> (Vec<u8>, i64) {
+    let enrol = server.url("/account/totp");
+    let html = browser.get(&enrol).await.unwrap().text().await.unwrap();
+    let csrf = hidden_input(&html, "csrf").unwrap();
+    let html = browser
+        .post_form(&enrol, &[("csrf", &csrf), ("step", "password"), ("password", password)])
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let secret_b32 = html.split("<code id=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    let secret = latchkey_crypto::totp::base32_decode(&secret_b32).unwrap();
+    let now = latchkey_domain::UnixTime::now().0;
+    let csrf = hidden_input(&html, "csrf").unwrap();
+    let code = latchkey_crypto::totp::code_at(&secret, now);
+    let html = browser
+        .post_form(&enrol, &[("csrf", &csrf), ("step", "confirm"), ("code", &code)])
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Two-step verification is on"), "{html}");
+    (secret, now)
+}
+
+/// Completes a step-up: the authorization request at `auth_url` leads to
+/// the one-time-code page, where the next code is given; the redirect's
+/// query parameters.
+pub async fn step_up(
+    browser: &Browser,
+    auth_url: &str,
+    secret: &[u8],
+    used_at: i64,
+) -> std::collections::HashMap<String, String> {
+    let resp = browser.get(auth_url).await.unwrap();
+    assert_eq!(resp.status(), 303);
+    let otp_url = location(&resp);
+    assert!(otp_url.contains("/login/otp?tx="), "{otp_url}");
+    let next = latchkey_crypto::totp::code_at(secret, used_at + 30);
+    let resp = submit_code(browser, &otp_url, &next).await;
+    assert_eq!(resp.status(), 303);
+    let mut loc = location(&resp);
+    // A client that is not first-party shows consent before the redirect.
+    if loc.contains("/consent") {
+        let html = browser.get(&loc).await.unwrap().text().await.unwrap();
+        let form: Vec<(String, String)> = ["tx", "csrf"]
+            .iter()
+            .filter_map(|n| hidden_input(&html, n).map(|v| (n.to_string(), v)))
+            .chain([("decision".to_string(), "approve".to_string())])
+            .collect();
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let post = loc.split('?').next().unwrap().to_string();
+        let resp = browser.post_form(&post, &pairs).await.unwrap();
+        loc = location(&resp);
+    }
+    query(&loc)
+}
