@@ -48,6 +48,64 @@ pub enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Cedar policies of the decision point: validate, test, publish.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Compile and validate policies against a schema (no store needed).
+    Validate(PolicyFiles),
+    /// Run AuthZEN test cases against policies, locally (no store needed).
+    Test(PolicyTestArgs),
+    /// List the stored policy versions, newest first.
+    List(JsonFlag),
+    /// Print a stored version (the active one by default).
+    Show(PolicyShowArgs),
+    /// Validate and publish a new version; running servers switch to it.
+    Put(PolicyPutArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyFiles {
+    /// Cedar schema file.
+    #[arg(long, value_name = "FILE")]
+    pub schema: PathBuf,
+    /// Cedar policy files.
+    #[arg(required = true, value_name = "POLICY_FILE")]
+    pub policies: Vec<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyTestArgs {
+    #[command(flatten)]
+    pub files: PolicyFiles,
+    /// JSON test cases: [{"request": <AuthZEN evaluation>, "expected": bool}].
+    #[arg(long, value_name = "FILE")]
+    pub cases: PathBuf,
+    /// JSON entities ([{"type","id","attributes","parents"}]), as in `[authz] entities`.
+    #[arg(long, value_name = "FILE")]
+    pub entities: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyShowArgs {
+    /// Version number [default: the active one].
+    pub version: Option<i64>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyPutArgs {
+    #[command(flatten)]
+    pub files: PolicyFiles,
+    /// Why this version exists (kept with it).
+    #[arg(long)]
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Args)]

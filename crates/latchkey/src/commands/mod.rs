@@ -2,6 +2,7 @@
 
 mod client;
 mod key;
+mod policy;
 mod serve;
 mod user;
 
@@ -17,6 +18,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Client(cmd) => client::run(&cli.global, cmd).await,
         Command::User(cmd) => user::run(&cli.global, cmd).await,
         Command::Key(cmd) => key::run(&cli.global, cmd).await,
+        Command::Policy(cmd) => policy::run(&cli.global, cmd).await,
     }
 }
 
