@@ -638,7 +638,10 @@ impl Config {
             .and_then(|p| p.parent())
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
-        let authz = crate::authz::config::resolve(file.authz, &base, env)?;
+        let mut authz = crate::authz::config::resolve(file.authz, &base, env)?;
+        if dev {
+            authz.enable_sandbox_idv();
+        }
 
         Ok(Config {
             dev,

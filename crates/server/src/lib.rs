@@ -55,7 +55,7 @@ use crate::issuer::Issuer;
 use crate::keyring::{KeyError, KeyManager, KeyRing};
 use crate::routes::{
     admin, admin_authz, authorize, authzen, consent, discovery, end_session, error_reference, health, introspect, jwks,
-    login, mfa, revocations, revoke, sandbox, signup, token, userinfo,
+    login, mfa, revocations, revoke, sandbox, sandbox_idv, signup, token, userinfo,
 };
 
 /// Concurrent Argon2 verifications (each holds 19 MiB).
@@ -282,6 +282,7 @@ pub fn app(state: AppState) -> Router {
         .route(&format!("{p}{}", sandbox::HOME_PATH), get(sandbox::home))
         .route(&format!("{p}/sandbox/start"), get(sandbox::start))
         .route(&format!("{p}{}", sandbox::CALLBACK_PATH), get(sandbox::callback))
+        .route(&format!("{p}{}", sandbox_idv::PATH), get(sandbox_idv::show).post(sandbox_idv::submit))
         .route(&format!("{p}/account/totp"), get(mfa::enrol_show).post(mfa::enrol_submit))
         .route(
             &format!("{p}/token"),

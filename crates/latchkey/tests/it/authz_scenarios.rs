@@ -20,106 +20,39 @@ const SANDBOX: &str = "https://sandbox.api.test";
 const PRODUCTION: &str = "https://api.test";
 const MFA: &str = "urn:latchkey:acr:mfa";
 
-const SCHEMA: &str = r#"
-type Ctx = {
-  now: Long,
-  auth_age?: Long,
-  client_id?: String,
-  grant_type?: String,
-  audience?: String,
-  requested_scopes?: Set<String>,
-};
-entity Role;
-entity User in [Role] {
-  id: String,
-  verification_level?: String,
-  kyc_status?: String,
-  risk_score?: Long,
-  acr?: String,
-  amr?: Set<String>,
-  auth_time?: Long,
-  scopes?: Set<String>,
-  client_id?: String,
-  sid?: String,
-  exp?: Long,
-};
-entity Client { id: String, contract_status?: String, scopes?: Set<String>, client_id?: String, exp?: Long };
-entity Account { id: String, owner?: String };
-entity Api { id: String };
-entity Scope { id: String };
-entity Audience { id: String };
+fn example(file: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/scenarios").join(file);
+    std::fs::read_to_string(path).unwrap()
+}
 
-action view_account, change_payout, change_legal_identity, quick_check
-  appliesTo { principal: [User], resource: [Account], context: Ctx };
-action call_api appliesTo { principal: [User, Client], resource: [Api], context: Ctx };
-action request_scope appliesTo { principal: [User, Client], resource: [Scope], context: Ctx };
-action request_audience appliesTo { principal: [User, Client], resource: [Audience], context: Ctx };
-"#;
+/// The scenarios' schema (docs/authorization.md), plus a test-only action
+/// with a very short `max_age`.
+fn schema() -> String {
+    example("schema.cedarschema").replace(
+        "action view_account, change_payout, change_legal_identity",
+        "action view_account, change_payout, change_legal_identity, quick_check",
+    )
+}
 
-const POLICIES: &str = r#"
-// A: integrators get the sandbox at once, write access and production
-// only once their contract is approved.
-@id("integrator-sandbox-read")
-permit(principal is Client, action == Action::"request_scope", resource == Scope::"sandbox:read");
-@id("integrator-write-after-contract")
-permit(principal is Client, action == Action::"request_scope", resource == Scope::"data:write")
-when { principal has contract_status && principal.contract_status == "approved" };
-@id("integrator-sandbox-audience")
-permit(principal is Client, action == Action::"request_audience", resource == Audience::"https://sandbox.api.test");
-@id("integrator-production-after-contract")
-permit(principal is Client, action == Action::"request_audience", resource == Audience::"https://api.test")
-when { principal has contract_status && principal.contract_status == "approved" };
-
-// Users: any scope and audience, but payout:write only right after MFA.
-@id("user-scopes")
-permit(principal is User, action == Action::"request_scope", resource);
-@id("user-audiences")
-permit(principal is User, action == Action::"request_audience", resource);
-@id("payout-scope-needs-fresh-mfa")
-@acr_values("urn:latchkey:acr:mfa")
-@max_age("300")
-forbid(principal is User, action == Action::"request_scope", resource == Scope::"payout:write")
-unless { principal has acr && principal.acr == "urn:latchkey:acr:mfa" && context has auth_age && context.auth_age <= 300 };
-
-// B: owners view; sensitive changes need fresh MFA, legal identity also a
-// document verification.
-@id("owner-views")
-permit(principal is User, action in [Action::"view_account", Action::"quick_check"], resource is Account)
+const QUICK_CHECK: &str = r#"
+@id("owner-quick-check")
+permit(principal is User, action == Action::"quick_check", resource is Account)
 when { resource has owner && resource.owner == principal.id };
-@id("owner-changes")
-permit(principal is User, action in [Action::"change_payout", Action::"change_legal_identity"], resource is Account)
-when { resource has owner && resource.owner == principal.id };
-@id("sensitive-changes-need-fresh-mfa")
-@acr_values("urn:latchkey:acr:mfa")
-@max_age("300")
-forbid(principal is User, action in [Action::"change_payout", Action::"change_legal_identity"], resource)
-unless { principal has acr && principal.acr == "urn:latchkey:acr:mfa" && context has auth_age && context.auth_age <= 300 };
-@id("legal-identity-needs-verification")
-@required_verification("document")
-forbid(principal is User, action == Action::"change_legal_identity", resource)
-unless { principal has verification_level && principal.verification_level == "document" };
 @id("quick-check-needs-recent-login")
 @max_age("4")
 forbid(principal is User, action == Action::"quick_check", resource)
 unless { context has auth_age && context.auth_age <= 4 };
-
-// C: APIs by trust level; a fraud signal stops everything.
-@id("profile-api")
-permit(principal is User, action == Action::"call_api", resource == Api::"profile");
-@id("payments-need-kyc")
-permit(principal is User, action == Action::"call_api", resource == Api::"payments")
-when { principal has kyc_status && principal.kyc_status == "passed" &&
-       principal has verification_level && principal.verification_level == "document" };
-@id("fraud-stops-everything")
-forbid(principal is User, action, resource)
-when { principal has risk_score && principal.risk_score >= 80 };
 "#;
+
+fn policies() -> String {
+    format!("{}\n{QUICK_CHECK}", example("policies.cedar"))
+}
 
 async fn start(backend: Backend) -> Option<(Setup, TestServer)> {
     let setup = Setup::new(backend).await.unwrap()?;
     let dir = setup.data_dir();
-    std::fs::write(dir.join("schema.cedarschema"), SCHEMA).unwrap();
-    std::fs::write(dir.join("policies.cedar"), POLICIES).unwrap();
+    std::fs::write(dir.join("schema.cedarschema"), schema()).unwrap();
+    std::fs::write(dir.join("policies.cedar"), policies()).unwrap();
     let toml = format!(
         r#"{base}
 [[resources]]
@@ -487,8 +420,10 @@ async fn decision_point_promises(backend: Backend) {
     .await;
     assert_eq!(s, 200);
     assert!(decide(&server, token_subject(&token), "view_account", account("acc-alice")).await.0);
-    let stricter =
-        format!("{POLICIES}\n@id(\"maintenance\") forbid(principal, action == Action::\"view_account\", resource);\n");
+    let stricter = format!(
+        "{}\n@id(\"maintenance\") forbid(principal, action == Action::\"view_account\", resource);\n",
+        policies()
+    );
     let (s, put) =
         admin(&server, reqwest::Method::PUT, "/admin/v1/policies", Some(json!({ "policies": stricter }))).await;
     assert_eq!(s, 200, "{put}");
@@ -515,7 +450,7 @@ async fn decision_point_promises(backend: Backend) {
     // max_age: allowed right after login, denied once auth_time is older
     // than 4 s, with no change event in between.
     let (s, _) =
-        admin(&server, reqwest::Method::PUT, "/admin/v1/policies", Some(json!({ "policies": POLICIES }))).await;
+        admin(&server, reqwest::Method::PUT, "/admin/v1/policies", Some(json!({ "policies": policies() }))).await;
     assert_eq!(s, 200);
     let (_browser, t1) = alice_signs_in(&server, "openid account:read").await;
     let token = t1["access_token"].as_str().unwrap().to_string();

@@ -45,3 +45,62 @@ async fn the_sandbox_runs_the_whole_flow_in_a_browser() {
     assert_eq!(Browser::new().get(&server.url("/sandbox")).await.unwrap().status(), 404);
     server.stop().await;
 }
+
+/// Scenario C on the sandbox: the simulated provider's document check
+/// reaches the signals endpoint as a signed webhook, and the next
+/// decision (the scenarios' example model) sees it.
+#[tokio::test]
+async fn the_simulated_provider_signals_a_document_check() {
+    let mut setup = crate::setup_or_skip!(Backend::Sqlite);
+    setup.dev = true;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/scenarios/latchkey.toml");
+    setup.toml = std::fs::read_to_string(&path).unwrap();
+    setup.config_file = Some(path);
+    let server = setup.start().await.unwrap();
+    let browser = Browser::new();
+
+    // Signed out: the page says to sign in first.
+    assert_eq!(browser.get(&server.url("/sandbox/verify")).await.unwrap().status(), 401);
+    let start = browser.get(&server.url("/sandbox/start")).await.unwrap();
+    let authorize = start.headers()["location"].to_str().unwrap().to_string();
+    let back = browser.authorize(&authorize, "alice", "alice-sandbox-password").await.unwrap();
+    let callback = back.headers()["location"].to_str().unwrap().to_string();
+    browser.get(&callback).await.unwrap();
+
+    let alice = server.state().store.get_user_by_username("alice").await.unwrap().unwrap().id;
+    let ask = || async {
+        let body = serde_json::json!({ "subject": { "type": "User", "id": alice }, "action": { "name": "call_api" },
+                                       "resource": { "type": "Api", "id": "payments" } });
+        let resp = server
+            .http
+            .post(server.url("/access/v1/evaluation"))
+            .header("authorization", "sandbox-pep-key-0123456789abcdef")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        resp.json::<serde_json::Value>().await.unwrap()["decision"] == true
+    };
+    assert!(!ask().await, "no verification yet");
+
+    let html = browser.get(&server.url("/sandbox/verify")).await.unwrap().text().await.unwrap();
+    assert!(html.contains("verification level now: <code>none</code>"), "{html}");
+    let csrf = latchkey_testkit::browser::hidden_input(&html, "csrf").unwrap();
+    let resp =
+        browser.post_form(&server.url("/sandbox/verify"), &[("csrf", &csrf), ("outcome", "pass")]).await.unwrap();
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("answered 200"), "{html}");
+    assert!(html.contains("verification level now: <code>document</code>"), "{html}");
+    assert!(ask().await, "verified and KYC passed: the next decision allows");
+    // It went through the signals endpoint as source `sandbox-idv`.
+    assert!(server.events.take().iter().any(
+        |e| matches!(e, latchkey_domain::SecurityEvent::SignalReceived { source, .. } if source == "sandbox-idv")
+    ));
+
+    // A forged form (no CSRF cookie match) changes nothing.
+    let resp =
+        browser.post_form(&server.url("/sandbox/verify"), &[("csrf", "forged"), ("outcome", "fail")]).await.unwrap();
+    assert_eq!(resp.status(), 403);
+    assert!(ask().await);
+    server.stop().await;
+}

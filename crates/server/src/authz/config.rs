@@ -109,7 +109,19 @@ pub struct AuthzConfig {
     pub risk_revoke_threshold: Option<i64>,
     pub peps: Vec<Pep>,
     pub signal_sources: Vec<SignalSource>,
+    /// `--dev` only: the simulated identity-verification provider's
+    /// credentials (it calls the signals endpoint like any provider).
+    pub sandbox_idv: Option<SandboxIdv>,
 }
+
+#[derive(Debug, Clone)]
+pub struct SandboxIdv {
+    pub key: Secret,
+    pub hmac_secret: Secret,
+}
+
+/// The source name of the `--dev` simulated provider.
+pub const SANDBOX_IDV_SOURCE: &str = "sandbox-idv";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -143,6 +155,21 @@ pub struct SignalSource {
 }
 
 impl AuthzConfig {
+    /// Registers the `--dev` simulated provider as a signal source with
+    /// fresh credentials (they live in memory only).
+    pub fn enable_sandbox_idv(&mut self) {
+        let key = latchkey_crypto::random::token(32);
+        let hmac_secret = latchkey_crypto::random::token(32);
+        self.signal_sources.push(SignalSource {
+            name: SANDBOX_IDV_SOURCE.into(),
+            key_digest: latchkey_crypto::digest::secret_digest(&key),
+            hmac_secret: Some(Secret::new(hmac_secret.clone())),
+            attributes: vec!["verification_level".into(), "kyc_status".into()],
+            replay_window: Duration::from_secs(300),
+        });
+        self.sandbox_idv = Some(SandboxIdv { key: Secret::new(key), hmac_secret: Secret::new(hmac_secret) });
+    }
+
     pub fn is_protected(&self, attribute: &str) -> bool {
         BUILT_IN_PROTECTED.contains(&attribute) || self.protected_attributes.iter().any(|a| a == attribute)
     }
@@ -266,5 +293,6 @@ pub fn resolve(file: AuthzFile, base: &Path, env: &dyn Fn(&str) -> Option<String
         risk_revoke_threshold: file.risk_revoke_threshold,
         peps,
         signal_sources,
+        sandbox_idv: None,
     })
 }

@@ -18,6 +18,7 @@ pub mod mfa;
 pub mod revocations;
 pub mod revoke;
 pub mod sandbox;
+pub mod sandbox_idv;
 pub mod signup;
 pub mod token;
 pub mod userinfo;

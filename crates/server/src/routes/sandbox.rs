@@ -31,9 +31,11 @@ fn links(state: &AppState) -> String {
     format!(
         "<ul><li><a href=\"{start}\">Sign in</a> (authorization code + PKCE; try <code>alice</code> / <code>alice-sandbox-password</code>)</li>\
          <li><a href=\"{account}\">Set up two-step verification</a> (after signing in; any TOTP app)</li>\
-         <li><a href=\"{start}?mfa=1\">Sign in with two-step verification</a> (<code>acr_values={MFA}</code>: step-up)</li></ul>",
+         <li><a href=\"{start}?mfa=1\">Sign in with two-step verification</a> (<code>acr_values={MFA}</code>: step-up)</li>\
+         <li><a href=\"{verify}\">Pass or fail a document check</a> (a simulated identity-verification provider; after signing in)</li></ul>",
         start = escape(&state.issuer.endpoint("/sandbox/start")),
         account = escape(&state.issuer.endpoint("/account/totp")),
+        verify = escape(&state.issuer.endpoint(crate::routes::sandbox_idv::PATH)),
     )
 }
 
