@@ -79,6 +79,43 @@ impl Requirement {
     }
 }
 
+impl Requirement {
+    /// The RFC 9470 challenge a resource server answers with (status 401):
+    /// `Bearer error="insufficient_user_authentication"` with `acr_values`
+    /// and `max_age`. A required verification level has no RFC 9470
+    /// parameter; it is named in `error_description`, and the decision's
+    /// context carries it as `required_verification`.
+    pub fn www_authenticate(&self, realm: Option<&str>) -> String {
+        let mut parts = vec!["error=\"insufficient_user_authentication\"".to_owned()];
+        if let Some(r) = realm {
+            parts.insert(0, format!("realm=\"{}\"", quoted(r)));
+        }
+        let description = match &self.required_verification {
+            Some(level) => {
+                format!("A stronger or more recent authentication, and verification level {level}, is required")
+            }
+            None => "A stronger or more recent authentication is required".to_owned(),
+        };
+        parts.push(format!("error_description=\"{}\"", quoted(&description)));
+        if let Some(acr) = &self.acr_values {
+            parts.push(format!("acr_values=\"{}\"", quoted(acr)));
+        }
+        if let Some(age) = self.max_age {
+            parts.push(format!("max_age={age}"));
+        }
+        format!("Bearer {}", parts.join(", "))
+    }
+}
+
+/// RFC 9110 quoted-string content: backslash-escape `"` and `\`, drop
+/// control characters.
+fn quoted(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control())
+        .flat_map(|c| if c == '"' || c == '\\' { vec!['\\', c] } else { vec![c] })
+        .collect()
+}
+
 pub(crate) fn parse_max_age(v: &str) -> Option<i64> {
     v.trim().parse::<i64>().ok().filter(|n| *n >= 0)
 }
@@ -100,6 +137,23 @@ mod tests {
         assert_eq!(a.required_verification.as_deref(), Some("document"));
         a.merge(&Requirement { acr_values: Some("mfa".into()), ..Default::default() });
         assert_eq!(a.acr_values.as_deref(), Some("mfa hwk"));
+    }
+
+    #[test]
+    fn rfc_9470_challenge() {
+        let r = Requirement {
+            acr_values: Some("urn:latchkey:acr:mfa".into()),
+            max_age: Some(300),
+            required_verification: None,
+        };
+        assert_eq!(
+            r.www_authenticate(Some("api")),
+            "Bearer realm=\"api\", error=\"insufficient_user_authentication\", \
+             error_description=\"A stronger or more recent authentication is required\", \
+             acr_values=\"urn:latchkey:acr:mfa\", max_age=300"
+        );
+        let v = Requirement { required_verification: Some("doc\"ument".into()), ..Default::default() };
+        assert!(v.www_authenticate(None).contains("verification level doc\\\"ument"));
     }
 
     #[test]

@@ -187,16 +187,24 @@ fn documented_example_is_valid() {
     let dir = tempfile::tempdir().unwrap();
     let secret_file = dir.path().join("billing-worker");
     std::fs::write(&secret_file, SECRET).unwrap();
-    let toml = doc[start..end].replace("/run/secrets/billing-worker", &secret_file.display().to_string());
+    let scenarios = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/scenarios");
+    let toml = doc[start..end]
+        .replace("/run/secrets/billing-worker", &secret_file.display().to_string())
+        .replace("/etc/latchkey/policies", scenarios);
     let env = HashMap::from([
         ("LATCHKEY_DATABASE_URL".to_string(), "postgres://latchkey@db.internal/latchkey".to_string()),
         ("LATCHKEY_MASTER_KEY".to_string(), latchkey_crypto::MasterKey::generate_text()),
         ("LATCHKEY_ADMIN_KEY".to_string(), SECRET.to_string()),
         ("WEB_CLIENT_SECRET".to_string(), SECRET.to_string()),
         ("ALICE_PASSWORD".to_string(), "alice-password".to_string()),
+        ("AUTHZEN_PDP_API_KEY".to_string(), SECRET.to_string()),
+        ("IDV_SIGNAL_KEY".to_string(), SECRET.to_string()),
+        ("IDV_HMAC_SECRET".to_string(), SECRET.to_string()),
     ]);
     let c = parse_with(&toml, &Overrides::default(), &env).unwrap();
     assert_eq!(c.issuer.as_deref(), Some("https://auth.example.com"));
     assert_eq!((c.clients.len(), c.users.len(), c.resources.len()), (4, 2, 1));
     assert_eq!(c.keys.prepublish.as_secs(), 900);
+    assert!(c.authz.policy_files.is_some());
+    assert_eq!((c.authz.peps.len(), c.authz.signal_sources.len()), (1, 1));
 }
