@@ -129,8 +129,39 @@ async fn introspect_active(server: &TestServer, client: &str, token: &str) -> bo
     resp.json::<serde_json::Value>().await.unwrap()["active"] == true
 }
 
+/// Scenario D's downstream decision: the orders service reads a profile
+/// only when the profile service acted for the user.
+const CHAIN_SCHEMA: &str = r#"
+entity User { id: String, scopes?: Set<String>, actors?: Set<String> };
+entity Orders { id: String };
+action read_orders appliesTo { principal: [User], resource: [Orders] };
+"#;
+const CHAIN_POLICY: &str = r#"
+@id("orders-via-profile-service")
+permit(principal is User, action == Action::"read_orders", resource is Orders)
+when { principal has scopes && principal.scopes.contains("profile:read")
+       && principal has actors && principal.actors.contains("client:profile-svc") };
+"#;
+const ORDERS_PEP: &str = "orders-pep-key-0123456789abcdef";
+
+async fn orders_decision(server: &TestServer, token: &str) -> bool {
+    let body = json!({ "subject": { "type": "access_token", "id": token }, "action": { "name": "read_orders" },
+                       "resource": { "type": "Orders", "id": "o-1" } });
+    let resp =
+        server.http.post(server.url("/access/v1/evaluation")).bearer_auth(ORDERS_PEP).json(&body).send().await.unwrap();
+    resp.json::<serde_json::Value>().await.unwrap()["decision"] == true
+}
+
 async fn service_chain(backend: Backend) {
-    let setup = crate::setup_or_skip!(backend).with_toml(&exchange_config());
+    let mut setup = crate::setup_or_skip!(backend).with_toml(&exchange_config());
+    let dir = setup.data_dir();
+    std::fs::write(dir.join("chain.cedarschema"), CHAIN_SCHEMA).unwrap();
+    std::fs::write(dir.join("chain.cedar"), CHAIN_POLICY).unwrap();
+    setup.toml.push_str(&format!(
+        "\n[authz]\nschema = \"{}\"\npolicies = [\"{}\"]\n[[authz.peps]]\nname = \"orders\"\nkey = \"{ORDERS_PEP}\"\n",
+        dir.join("chain.cedarschema").display(),
+        dir.join("chain.cedar").display()
+    ));
     let server = setup.start().await.unwrap();
     let user = user_token_for_front(&server).await;
     let t0 = user["access_token"].as_str().unwrap();
@@ -287,12 +318,16 @@ async fn service_chain(backend: Backend) {
         .unwrap();
     let v: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(v["act"], c2["act"], "introspection shows the actor chain: {v}");
+    // The downstream decision sees who acted for whom.
+    assert!(orders_decision(&server, t2).await, "the profile service acted for the user");
+    assert!(!orders_decision(&server, t1).await, "the front end alone may not");
     server.state().store.end_session(sid, latchkey_domain::UnixTime::now()).await.unwrap();
     eventually("the session end reaches the chain", || async {
         !introspect_active(&server, "profile-svc", t1).await && !introspect_active(&server, "profile-svc", t2).await
     })
     .await
     .unwrap();
+    assert!(!orders_decision(&server, t2).await, "an ended session denies down the chain");
     let (s, b) = exchange(&server, "front", &with(&[("resource", PROFILE)])).await;
     assert_eq!((s, b["error"].as_str()), (400, Some("invalid_grant")), "{b}");
     server.stop().await;

@@ -87,6 +87,7 @@ pub const BUILT_IN_PROTECTED: &[&str] = &[
     "sid",
     "client_id",
     "exp",
+    "actors",
 ];
 
 #[derive(Debug, Clone)]

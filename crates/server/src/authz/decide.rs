@@ -140,6 +140,16 @@ impl Vouched {
         if let Some(at) = c.auth_time {
             attrs.insert("auth_time".into(), Value::from(at));
         }
+        // RFC 8693 `act`: who acted for the subject, most recent first.
+        let mut actors = Vec::new();
+        let mut next = c.act.as_ref();
+        while let Some(a) = next {
+            actors.push(Value::from(a.sub.clone()));
+            next = a.act.as_deref();
+        }
+        if !actors.is_empty() {
+            attrs.insert("actors".into(), Value::Array(actors));
+        }
         Vouched { subject, attrs, auth_time: c.auth_time, expires_at: Some(c.exp) }
     }
 }
