@@ -52,50 +52,76 @@ impl EntityData {
         EntityRef::new(self.ty.clone(), self.id.clone())
     }
 
-    /// The Cedar entity. Every entity also gets an `id` attribute holding
-    /// its id, unless it has one: Cedar cannot read an entity's id, and
-    /// policies often compare it with another attribute (`resource.owner
-    /// == principal.id`). Attributes whose values Cedar cannot hold (JSON
-    /// `null`, fractions beyond four digits) are left out, so a policy
-    /// reading them sees a missing attribute, which `has` can test.
-    pub(crate) fn to_cedar(&self) -> Option<Entity> {
-        let uid = self.reference().to_uid()?;
+    /// The Cedar entity. Every entity gets an `id` attribute holding its
+    /// id (Cedar cannot read an entity's id, and policies often compare it:
+    /// `resource.owner == principal.id`); no attribute of that name given
+    /// by anyone else survives. JSON `null` is a missing attribute (which
+    /// `has` tests); a value Cedar cannot hold is an error, never silently
+    /// dropped (a dropped `risk_score` would switch a forbid off).
+    pub(crate) fn to_cedar(&self) -> Result<Entity, String> {
+        let uid = self.reference().to_uid().ok_or_else(|| format!("type `{}` is not a Cedar type name", self.ty))?;
         let mut attrs: HashMap<String, RestrictedExpression> = HashMap::with_capacity(self.attrs.len() + 1);
         for (k, v) in &self.attrs {
-            if let Some(expr) = json_to_cedar(v) {
+            if let Some(expr) = json_to_cedar(v).map_err(|e| format!("attribute `{k}`: {e}"))? {
                 attrs.insert(k.clone(), expr);
             }
         }
-        attrs.entry("id".to_owned()).or_insert_with(|| RestrictedExpression::new_string(self.id.clone()));
+        attrs.insert("id".to_owned(), RestrictedExpression::new_string(self.id.clone()));
         let parents: HashSet<EntityUid> = self.parents.iter().filter_map(EntityRef::to_uid).collect();
-        Entity::new(uid, attrs, parents).ok()
+        Entity::new(uid, attrs, parents).map_err(|e| e.to_string())
     }
 }
 
 /// A JSON value as a Cedar value: strings, booleans, integers (Long),
 /// numbers with at most four decimals (`decimal`), arrays (Set), objects
 /// (Record), and `{"__entity": {"type", "id"}}` (an entity reference, as
-/// in Cedar's JSON entity format).
-pub fn json_to_cedar(v: &Value) -> Option<RestrictedExpression> {
-    match v {
-        Value::Null => None,
-        Value::Bool(b) => Some(RestrictedExpression::new_bool(*b)),
-        Value::String(s) => Some(RestrictedExpression::new_string(s.clone())),
+/// in Cedar's JSON entity format). `Ok(None)` for `null` (absent); an
+/// error for what Cedar cannot hold.
+pub fn json_to_cedar(v: &Value) -> Result<Option<RestrictedExpression>, String> {
+    Ok(Some(match v {
+        Value::Null => return Ok(None),
+        Value::Bool(b) => RestrictedExpression::new_bool(*b),
+        Value::String(s) => RestrictedExpression::new_string(s.clone()),
         Value::Number(n) => match n.as_i64() {
-            Some(i) => Some(RestrictedExpression::new_long(i)),
-            None => decimal(n.as_f64()?),
+            Some(i) => RestrictedExpression::new_long(i),
+            None => decimal(n.as_f64().unwrap_or(f64::NAN))
+                .ok_or_else(|| format!("{n} is not a Cedar number (a 64-bit integer, or at most four decimals)"))?,
         },
-        Value::Array(items) => Some(RestrictedExpression::new_set(items.iter().filter_map(json_to_cedar))),
-        Value::Object(map) => {
-            if let Some(Value::Object(e)) = map.get("__entity") {
-                let r = EntityRef::new(e.get("type")?.as_str()?, e.get("id")?.as_str()?);
-                return Some(RestrictedExpression::new_entity_uid(r.to_uid()?));
+        Value::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                if let Some(e) = json_to_cedar(item)? {
+                    out.push(e);
+                }
             }
-            let fields: Vec<(String, RestrictedExpression)> =
-                map.iter().filter_map(|(k, v)| Some((k.clone(), json_to_cedar(v)?))).collect();
-            RestrictedExpression::new_record(fields).ok()
+            RestrictedExpression::new_set(out)
         }
-    }
+        Value::Object(map) => {
+            if let Some(e) = map.get("__entity") {
+                let r = e
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .zip(e.get("id").and_then(Value::as_str))
+                    .map(|(t, i)| EntityRef::new(t, i))
+                    .ok_or("`__entity` needs a string type and id")?;
+                return Ok(Some(RestrictedExpression::new_entity_uid(
+                    r.to_uid().ok_or("`__entity` type is not a Cedar type name")?,
+                )));
+            }
+            let mut fields = Vec::with_capacity(map.len());
+            for (k, v) in map {
+                if let Some(e) = json_to_cedar(v)? {
+                    fields.push((k.clone(), e));
+                }
+            }
+            RestrictedExpression::new_record(fields).map_err(|e| e.to_string())?
+        }
+    }))
+}
+
+/// Whether Cedar can hold this value (for checking writes up front).
+pub fn representable(v: &Value) -> Result<(), String> {
+    json_to_cedar(v).map(|_| ())
 }
 
 /// Cedar decimals carry four digits after the point; anything finer would
@@ -117,14 +143,15 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn values_convert_and_nulls_are_dropped() {
-        assert!(json_to_cedar(&json!(null)).is_none());
-        assert!(json_to_cedar(&json!(1.23456)).is_none());
+    fn values_convert_nulls_are_absent_and_the_rest_is_refused() {
+        assert!(matches!(json_to_cedar(&json!(null)), Ok(None)));
+        assert!(json_to_cedar(&json!(1.23456)).is_err(), "never silently rounded or dropped");
+        assert!(json_to_cedar(&json!([1.23456])).is_err());
         for v in [json!("a"), json!(1), json!(0.25), json!(true), json!(["a", 1]), json!({"a": {"b": 1}})] {
-            assert!(json_to_cedar(&v).is_some(), "{v}");
+            assert!(matches!(json_to_cedar(&v), Ok(Some(_))), "{v}");
         }
-        assert!(json_to_cedar(&json!({"__entity": {"type": "User", "id": "alice"}})).is_some());
-        assert!(json_to_cedar(&json!({"__entity": {"type": "not a type", "id": "x"}})).is_none());
+        assert!(matches!(json_to_cedar(&json!({"__entity": {"type": "User", "id": "alice"}})), Ok(Some(_))));
+        assert!(json_to_cedar(&json!({"__entity": {"type": "not a type", "id": "x"}})).is_err());
     }
 
     #[test]

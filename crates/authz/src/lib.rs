@@ -19,7 +19,7 @@ mod entity;
 mod policy_set;
 mod requirement;
 
-pub use entity::{EntityData, EntityRef, json_to_cedar};
+pub use entity::{EntityData, EntityRef, json_to_cedar, representable};
 pub use policy_set::{CompileError, Outcome, PolicyInfo, PolicySet, Query};
 pub use requirement::Requirement;
 

@@ -40,6 +40,14 @@ pub struct PolicyInfo {
     /// Reads the clock (`context.now` or `context.auth_age`): decisions it
     /// takes part in may flip without any change event.
     pub time_sensitive: bool,
+    /// Reads the clock without a `@max_age` saying when its answer flips:
+    /// decisions it takes part in are never cached.
+    #[serde(skip)]
+    pub clock_unbounded: bool,
+    /// Reads `action` in its conditions (`action in Action::"group"`), so
+    /// the evaluation needs the action entities.
+    #[serde(skip)]
+    pub reads_action: bool,
 }
 
 /// One request to decide.
@@ -73,6 +81,10 @@ pub struct Outcome {
     /// `auth_time`, at which a clock-reading decision can flip.
     #[serde(skip)]
     pub max_ages: Vec<i64>,
+    /// A policy of the slice reads the clock with no `@max_age`: the
+    /// decision must not be cached.
+    #[serde(skip)]
+    pub uncacheable: bool,
 }
 
 impl Outcome {
@@ -95,6 +107,7 @@ struct Slice {
     /// resolves through the action entities.
     needs_action_entities: bool,
     time_sensitive: bool,
+    uncacheable: bool,
     max_ages: Vec<i64>,
 }
 
@@ -189,6 +202,15 @@ impl PolicySet {
                     .unwrap_or_default(),
             });
         }
+        // AuthZEN names an action by its id alone: two namespaces declaring
+        // the same name would make the name ambiguous.
+        let mut names = HashSet::new();
+        if let Some(dup) = actions.iter().find(|a| !names.insert(a.name.clone())) {
+            return Err(CompileError::Schema(format!(
+                "two actions are named `{}` (in different namespaces): AuthZEN names actions by name alone",
+                dup.name
+            )));
+        }
         // Declaration order, which action search answers in.
         actions.sort_by_key(|a| declared_at(schema_src, &a.name));
 
@@ -197,6 +219,7 @@ impl PolicySet {
         for p in &policies {
             let id = p.id().to_string();
             let est = p.to_json().map(|j| j.to_string()).unwrap_or_default();
+            let time_sensitive = est.contains(r#""attr":"now""#) || est.contains(r#""attr":"auth_age""#);
             info.insert(
                 id.clone(),
                 PolicyInfo {
@@ -206,7 +229,9 @@ impl PolicySet {
                         Effect::Forbid => "forbid",
                     },
                     requirement: Requirement::from_annotations(|k| p.annotation(k)),
-                    time_sensitive: est.contains(r#""attr":"now""#) || est.contains(r#""attr":"auth_age""#),
+                    time_sensitive,
+                    clock_unbounded: time_sensitive && p.annotation(requirement::MAX_AGE).is_none(),
+                    reads_action: est.contains(r#"{"Var":"action"}"#),
                 },
             );
             order.push(id);
@@ -243,7 +268,10 @@ impl PolicySet {
                     chosen.push((*p).clone());
                 }
             }
-            let time_sensitive = chosen.iter().any(|p| info.get(&p.id().to_string()).is_some_and(|i| i.time_sensitive));
+            let of = |p: &cedar_policy::Policy| info.get(&p.id().to_string());
+            let time_sensitive = chosen.iter().any(|p| of(p).is_some_and(|i| i.time_sensitive));
+            let uncacheable = chosen.iter().any(|p| of(p).is_some_and(|i| i.clock_unbounded));
+            needs |= chosen.iter().any(|p| of(p).is_some_and(|i| i.reads_action));
             let mut max_ages: Vec<i64> = chosen
                 .iter()
                 .filter_map(|p| p.annotation(requirement::MAX_AGE).and_then(requirement::parse_max_age))
@@ -251,7 +279,7 @@ impl PolicySet {
             max_ages.sort_unstable();
             max_ages.dedup();
             let set = cedar_policy::PolicySet::from_policies(chosen).map_err(|e| CompileError::Parse(flatten(&e)))?;
-            Ok(Slice { set, needs_action_entities: needs, time_sensitive, max_ages })
+            Ok(Slice { set, needs_action_entities: needs, time_sensitive, uncacheable, max_ages })
         };
 
         let types: Vec<String> = schema.entity_types().map(|t| t.to_string()).collect();
@@ -324,11 +352,13 @@ impl PolicySet {
                 None => return Outcome::deny_with(format!("action `{}` is not in the schema", q.action)),
             },
         };
-        let Some(principal) = q.principal.to_cedar() else {
-            return Outcome::deny_with(format!("subject type `{}` is not a Cedar type name", q.principal.ty));
+        let principal = match q.principal.to_cedar() {
+            Ok(e) => e,
+            Err(e) => return Outcome::deny_with(format!("subject: {e}")),
         };
-        let Some(resource) = q.resource.to_cedar() else {
-            return Outcome::deny_with(format!("resource type `{}` is not a Cedar type name", q.resource.ty));
+        let resource = match q.resource.to_cedar() {
+            Ok(e) => e,
+            Err(e) => return Outcome::deny_with(format!("resource: {e}")),
         };
         let (p_uid, r_uid) = (principal.uid(), resource.uid());
         let mut entities = vec![principal];
@@ -343,7 +373,14 @@ impl PolicySet {
             Ok(e) => e,
             Err(e) => return Outcome::deny_with(format!("entities: {}", flatten(&e))),
         };
-        let pairs = q.context.iter().filter_map(|(k, v)| Some((k.clone(), json_to_cedar(v)?)));
+        let mut pairs = Vec::with_capacity(q.context.len());
+        for (k, v) in q.context {
+            match json_to_cedar(v) {
+                Ok(Some(expr)) => pairs.push((k.clone(), expr)),
+                Ok(None) => {}
+                Err(e) => return Outcome::deny_with(format!("context.{k}: {e}")),
+            }
+        }
         let context = match Context::from_pairs(pairs) {
             Ok(c) => c,
             Err(e) => return Outcome::deny_with(format!("context: {}", flatten(&e))),
@@ -358,6 +395,7 @@ impl PolicySet {
             allow: response.decision() == Decision::Allow,
             reasons: response.diagnostics().reason().map(|id| id.to_string()).collect(),
             time_sensitive: slice.time_sensitive,
+            uncacheable: slice.uncacheable,
             max_ages: slice.max_ages.clone(),
             ..Default::default()
         };

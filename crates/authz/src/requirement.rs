@@ -116,8 +116,12 @@ fn quoted(s: &str) -> String {
         .collect()
 }
 
+/// Ten years: longer is a mistake, and keeps `auth_time + max_age` far
+/// from overflowing.
+const MAX_MAX_AGE: i64 = 10 * 366 * 86400;
+
 pub(crate) fn parse_max_age(v: &str) -> Option<i64> {
-    v.trim().parse::<i64>().ok().filter(|n| *n >= 0)
+    v.trim().parse::<i64>().ok().filter(|n| (0..=MAX_MAX_AGE).contains(n))
 }
 
 #[cfg(test)]
@@ -160,6 +164,7 @@ mod tests {
     fn bad_max_age_is_not_a_requirement() {
         assert_eq!(parse_max_age("-1"), None);
         assert_eq!(parse_max_age("soon"), None);
+        assert_eq!(parse_max_age("9223372036854775807"), None);
         assert_eq!(parse_max_age(" 60 "), Some(60));
     }
 }

@@ -180,3 +180,60 @@ fn invalid_policies_are_refused_with_the_reason() {
     assert!(err.to_string().contains("max_age"), "{err}");
     assert!(PolicySet::compile("entity", POLICIES).is_err());
 }
+
+#[test]
+fn a_forbid_on_an_action_group_in_its_condition_applies() {
+    let policies = r#"
+        @id("readers") permit(principal in Role::"reader", action in Action::"docs", resource is Doc);
+        @id("no-writes") forbid(principal, action, resource) when { action in Action::"docs" && action == Action::"write" };
+    "#;
+    let s = PolicySet::compile(SCHEMA, policies).unwrap();
+    let doc = EntityData::new("Doc", "d1");
+    let carol = user("carol", json!({}), &["reader"]);
+    assert!(decide(&s, &carol, "read", &doc, json!({}), false).allow);
+    let out = decide(&s, &carol, "write", &doc, json!({}), false);
+    assert!(!out.allow, "the forbid's `action in` needs the action entities: {out:?}");
+    assert_eq!(out.reasons, ["no-writes"]);
+}
+
+#[test]
+fn the_id_attribute_is_always_the_entity_id() {
+    let s = set();
+    // A caller claiming `id: "alice"` for mallory gains nothing.
+    let mallory = user("mallory", json!({"id": "alice"}), &[]);
+    assert!(!decide(&s, &mallory, "view", &account("alice"), json!({}), false).allow);
+}
+
+#[test]
+fn values_cedar_cannot_hold_deny_rather_than_vanish() {
+    let s = set();
+    // A risk score with five decimals must not switch the forbid off.
+    let odd = user("alice", json!({"risk_score": 95.12345}), &[]);
+    let out = decide(&s, &odd, "edit", &account("alice"), json!({}), false);
+    assert!(!out.allow);
+    assert!(out.errors[0].contains("risk_score"), "{:?}", out.errors);
+}
+
+#[test]
+fn clock_reads_without_max_age_are_flagged_uncacheable() {
+    let s = set();
+    let alice = user("alice", json!({"acr": "urn:latchkey:acr:mfa"}), &[]);
+    let out = decide(&s, &alice, "change_payout", &account("alice"), json!({"auth_age": 1}), false);
+    assert!(out.time_sensitive && !out.uncacheable, "annotated with @max_age");
+    let freeze = format!(
+        "{POLICIES}\n@id(\"freeze\") forbid(principal, action == Action::\"change_payout\", resource) when {{ context has auth_age && context.auth_age > 100000 }};"
+    );
+    let s = PolicySet::compile(SCHEMA, &freeze).unwrap();
+    let out = decide(&s, &alice, "change_payout", &account("alice"), json!({"auth_age": 1}), false);
+    assert!(out.uncacheable, "a clock read without @max_age");
+}
+
+#[test]
+fn one_action_name_in_two_namespaces_is_refused() {
+    let schema = r#"
+        namespace A { entity User; entity Doc; action read appliesTo { principal: [User], resource: [Doc] }; }
+        namespace B { entity User; entity Doc; action read appliesTo { principal: [User], resource: [Doc] }; }
+    "#;
+    let err = PolicySet::compile(schema, "permit(principal, action, resource);").expect_err("ambiguous");
+    assert!(err.to_string().contains("two actions are named `read`"), "{err}");
+}

@@ -173,7 +173,7 @@ impl Server {
             .map_err(|e| StartError::Policies(e.to_string()))?;
         let now = latchkey_domain::UnixTime::now();
         for e in &config.authz.entities {
-            store.put_entity(&e.ty, &e.id, &e.attributes, &e.parents, now).await?;
+            store.seed_entity(&e.ty, &e.id, &e.attributes, &e.parents, now).await?;
         }
         // The seeding above is this node's own write: apply it at once.
         caches.sync(&store).await?;

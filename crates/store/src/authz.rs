@@ -375,6 +375,56 @@ impl Store {
         Ok(Some(cap))
     }
 
+    /// Forgets a receipt whose signal could not be applied.
+    pub async fn forget_signal_receipt(&self, source: &str, event_id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM signal_receipts WHERE source = $1 AND event_id = $2")
+            .bind(source)
+            .bind(event_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Writes configured seed data: its parents and attributes, except
+    /// attributes a signal has set since (signals are newer news than a
+    /// file read at every start).
+    pub async fn seed_entity(
+        &self,
+        entity_type: &str,
+        entity_id: &str,
+        attributes: &Map<String, Value>,
+        parents: &[ParentRef],
+        now: UnixTime,
+    ) -> Result<()> {
+        let Some(existing) = self.entity(entity_type, entity_id).await? else {
+            return self.put_entity(entity_type, entity_id, attributes, parents, now).await;
+        };
+        let mut merged = existing.attributes.clone();
+        for (k, v) in attributes {
+            if !existing.attribute_times.contains_key(k) {
+                merged.insert(k.clone(), v.clone());
+            }
+        }
+        if merged == existing.attributes && parents == existing.parents.as_slice() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE authz_entities SET attributes = $3, parents = $4, revision = revision + 1, updated_at = $5 \
+             WHERE entity_type = $1 AND entity_id = $2",
+        )
+        .bind(entity_type)
+        .bind(entity_id)
+        .bind(to_json(&merged)?)
+        .bind(to_json(&parents)?)
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await?;
+        changes::append(&mut *tx, &entity_changed(entity_type, entity_id), now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Records a signal's event id; `false` if this source sent it before
     /// (within the retention of receipts).
     pub async fn record_signal_receipt(&self, source: &str, event_id: &str, expires_at: UnixTime) -> Result<bool> {

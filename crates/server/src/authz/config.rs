@@ -210,7 +210,15 @@ pub fn resolve(file: AuthzFile, base: &Path, env: &dyn Fn(&str) -> Option<String
         entities.append(&mut list);
     }
     let mut peps = Vec::new();
+    let mut pep_names = std::collections::HashSet::new();
     for p in &file.peps {
+        // Decisions are cached per caller name; token callers are `client:<id>`.
+        if p.name.starts_with("client:") || !pep_names.insert(p.name.clone()) {
+            return Err(invalid(
+                format!("authz.peps[{}]", p.name),
+                "names must be unique and not start with `client:`",
+            ));
+        }
         let setting = format!("authz.peps[{}].key", p.name);
         let key = p.key.resolve(&setting, env)?;
         if key.expose().len() < 16 {

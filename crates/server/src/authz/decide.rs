@@ -20,6 +20,9 @@ use serde_json::{Map, Value, json};
 use super::runtime::CachedDecision;
 use crate::state::AppState;
 
+/// Requests larger than this (serialized) are decided but not cached.
+const MAX_CACHED_REQUEST: usize = 16 * 1024;
+
 /// The subject type under which a caller passes an access token (in `id`)
 /// instead of naming the subject.
 pub const TOKEN_SUBJECT_TYPE: &str = "access_token";
@@ -173,6 +176,9 @@ pub async fn evaluate_with(
     if !caller.resource_types.is_empty() && !caller.resource_types.contains(&item.resource.ty) {
         return Ok(Decision::deny(format!("this caller may not ask about resources of type `{}`", item.resource.ty)));
     }
+    // The global epoch before the policy set: a swap in between then files
+    // this decision under the old epoch, where nobody looks any more.
+    let global_epoch = authz.global_epoch();
     let active = authz.policies();
     let (set, version) = match (draft, &active) {
         (Some(d), _) => (d, None),
@@ -203,15 +209,20 @@ pub async fn evaluate_with(
 
     let cache_key = (cfg.cache && use_memory && draft.is_none()).then(|| {
         let key = json!([
-            authz.global_epoch(),
+            global_epoch,
+            version,
             authz.epoch_of(&subject_ref.ty, &subject_ref.id),
             authz.epoch_of(&item.resource.ty, &item.resource.id),
             caller.name,
             item,
             vouched,
         ]);
-        serde_json::to_vec(&key).unwrap_or_default()
+        // Keyed by digest: keys stay small whatever the request carries
+        // (contexts, tokens), and raw tokens are not kept in memory.
+        let bytes = serde_json::to_vec(&key).unwrap_or_default();
+        (bytes.len() <= MAX_CACHED_REQUEST).then(|| latchkey_crypto::digest::sha256(&bytes))
     });
+    let cache_key = cache_key.flatten();
     if let Some(key) = &cache_key
         && let Some(hit) = authz.cache.get(key, now)
     {
@@ -310,11 +321,17 @@ pub async fn evaluate_with(
     }
     // Decisions that read the clock can flip at `auth_time + max_age`;
     // one that reads it in any other way is not cached at all.
-    let mut cacheable = cache_key.is_some();
-    if outcome.time_sensitive {
+    let mut cacheable = cache_key.is_some() && !outcome.uncacheable;
+    if outcome.time_sensitive && cacheable {
         match auth_time {
             Some(at) if !outcome.max_ages.is_empty() => {
-                if let Some(flip) = outcome.max_ages.iter().map(|m| at + m + 1).filter(|t| *t > now.0).min() {
+                if let Some(flip) = outcome
+                    .max_ages
+                    .iter()
+                    .map(|m| at.saturating_add(*m).saturating_add(1))
+                    .filter(|t| *t > now.0)
+                    .min()
+                {
                     expires_at = expires_at.min(flip);
                 }
             }

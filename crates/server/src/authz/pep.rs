@@ -68,6 +68,11 @@ impl FromRequestParts<AppState> for Caller {
             other => unauthorized(state, "invalid access token", true).with_reason(other.to_string()),
         })?;
         let cfg = &state.config.authz;
+        // A PEP is a service acting for itself: a client-credentials token,
+        // not a user's token that happens to carry the scope.
+        if claims.sub.strip_prefix(latchkey_domain::client::CLIENT_SUBJECT_PREFIX) != Some(claims.client_id.as_str()) {
+            return Err(unauthorized(state, "a PEP authenticates with a client-credentials token", true));
+        }
         let scopes: Vec<&str> = claims.scope.as_deref().unwrap_or("").split(' ').collect();
         if !scopes.contains(&cfg.pep_scope.as_str()) {
             let mut e = ApiError::new(

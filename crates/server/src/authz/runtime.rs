@@ -71,7 +71,14 @@ impl Runtime {
     /// Swaps the whole set: decisions in flight keep the one they hold.
     pub fn install(&self, active: ActivePolicies) {
         let version = active.version;
-        *write(&self.active) = Some(Arc::new(active));
+        {
+            let mut slot = write(&self.active);
+            // Concurrent publishes: never step back to an older version.
+            if slot.as_ref().is_some_and(|a| a.version > version) {
+                return;
+            }
+            *slot = Some(Arc::new(active));
+        }
         self.wanted.fetch_max(version, Ordering::AcqRel);
         self.global_epoch.fetch_add(1, Ordering::AcqRel);
     }

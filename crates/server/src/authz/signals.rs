@@ -108,8 +108,7 @@ fn check_signature(src: &SignalSource, headers: &HeaderMap, body: &[u8], now: Un
     let Some((t, tag)) = header.and_then(parse_signature) else {
         return Err(unauthorized("this source must sign its signals (Latchkey-Signature: t=…,v1=…)"));
     };
-    let window = i64::try_from(src.replay_window.as_secs()).unwrap_or(i64::MAX);
-    if (now.0 - t).abs() > window {
+    if now.0.abs_diff(t) > src.replay_window.as_secs() {
         return Err(unauthorized("signature timestamp outside the replay window"));
     }
     let mut data = format!("{t}.").into_bytes();
@@ -135,6 +134,9 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
     if signal.attributes.is_empty() {
         return Err(ApiError::bad_request("attributes is empty"));
     }
+    for (name, value) in &signal.attributes {
+        latchkey_authz::representable(value).map_err(|e| ApiError::bad_request(format!("attributes.{name}: {e}")))?;
+    }
     if let Some(name) = signal.attributes.keys().find(|k| !src.attributes.contains(k)) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -152,7 +154,16 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
     {
         return Ok(Json(json!({ "status": "duplicate", "event_id": signal.event_id })));
     }
-    let merge = state.store.merge_signal(&ty, &signal.subject.id, &signal.attributes, signal.occurred_at, now).await?;
+    let merge =
+        match state.store.merge_signal(&ty, &signal.subject.id, &signal.attributes, signal.occurred_at, now).await {
+            Ok(m) => m,
+            Err(e) => {
+                // Not applied: forget the receipt, so the provider's retry is
+                // applied rather than refused as a duplicate.
+                let _ = state.store.forget_signal_receipt(&src.name, &signal.event_id).await;
+                return Err(e.into());
+            }
+        };
     state.caches.sync(&state.store).await?;
     state.events.emit(SecurityEvent::SignalReceived {
         source: src.name.clone(),

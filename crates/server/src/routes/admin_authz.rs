@@ -26,6 +26,15 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("request body: {e}")))
 }
 
+/// Attribute values must be ones Cedar can hold (else a decision would
+/// deny on them); `null` is allowed where it means "remove".
+fn check_attributes(attributes: &Map<String, Value>) -> Result<(), ApiError> {
+    for (name, value) in attributes {
+        latchkey_authz::representable(value).map_err(|e| ApiError::bad_request(format!("attributes.{name}: {e}")))?;
+    }
+    Ok(())
+}
+
 fn invalid_policy(e: PolicyError) -> ApiError {
     match e {
         PolicyError::Invalid(e) => ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, e.to_string()),
@@ -237,6 +246,7 @@ pub async fn put_entity(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let body: EntityBody = parse(&body)?;
+    check_attributes(&body.attributes)?;
     state.store.put_entity(&ty, &id, &body.attributes, &body.parents, UnixTime::now()).await?;
     state.caches.sync(&state.store).await?;
     state.events.emit(SecurityEvent::EntityChanged { entity: format!("{ty}::{id}"), by: admin.principal });
@@ -257,6 +267,7 @@ pub async fn patch_entity(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let body: PatchBody = parse(&body)?;
+    check_attributes(&body.attributes)?;
     state.store.patch_entity(&ty, &id, &body.attributes, UnixTime::now()).await?;
     state.caches.sync(&state.store).await?;
     state.events.emit(SecurityEvent::EntityChanged { entity: format!("{ty}::{id}"), by: admin.principal });

@@ -97,6 +97,7 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Byt
         .header(SIGNATURE_HEADER, sign(idv.hmac_secret.expose(), now.0, &raw))
         .header(header::CONTENT_TYPE, "application/json")
         .body(raw)
+        .timeout(std::time::Duration::from_secs(5))
         .send()
         .await
         .map_err(|e| ApiError::internal(format!("sandbox provider could not reach the signals endpoint: {e}")))?;
