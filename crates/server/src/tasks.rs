@@ -1,7 +1,8 @@
 //! Background work of a running node: re-reading the key table (so a key
 //! rotated by the CLI or another node is published here in time), following
-//! the change feed (so caches learn of revocations and client changes made
-//! elsewhere) and sweeping expired rows in bounded batches.
+//! the change feed (so caches learn of revocations, client, policy and
+//! attribute changes made elsewhere: woken by PostgreSQL LISTEN/NOTIFY, with
+//! a poll as the fallback) and sweeping expired rows in bounded batches.
 
 use std::time::Duration;
 
@@ -45,11 +46,60 @@ async fn reload_keys(state: AppState, mut stop: watch::Receiver<bool>) {
 /// node's caches (the product's bar: nodes agree within a second).
 pub const CHANGE_POLL_INTERVAL: Duration = Duration::from_millis(500);
 
+/// Between attempts to re-open a lost LISTEN connection.
+const LISTEN_RETRY: Duration = Duration::from_secs(2);
+
+/// On PostgreSQL, wakes the change follower as soon as another node
+/// commits a change (LISTEN/NOTIFY); the poll stays as the fallback.
+async fn listen_for_changes(
+    state: AppState,
+    wake: std::sync::Arc<tokio::sync::Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let mut listener = match state.store.listen_for_changes().await {
+            Ok(Some(l)) => l,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot LISTEN for changes; polling only until it works");
+                if sleep_or_stop(LISTEN_RETRY, &mut stop).await {
+                    return;
+                }
+                continue;
+            }
+        };
+        loop {
+            tokio::select! {
+                got = listener.next() => match got {
+                    Ok(()) => wake.notify_one(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "LISTEN connection lost; reconnecting");
+                        // Whatever was missed meanwhile, the poll reads.
+                        wake.notify_one();
+                        break;
+                    }
+                },
+                _ = stop.wait_for(|s| *s) => return,
+            }
+        }
+        if sleep_or_stop(LISTEN_RETRY, &mut stop).await {
+            return;
+        }
+    }
+}
+
 async fn follow_changes(state: AppState, mut stop: watch::Receiver<bool>) {
+    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    let listener = tokio::spawn(listen_for_changes(state.clone(), wake.clone(), stop.clone()));
     let mut ticks = 0u32;
     loop {
-        if sleep_or_stop(CHANGE_POLL_INTERVAL, &mut stop).await {
-            return;
+        tokio::select! {
+            _ = tokio::time::sleep(CHANGE_POLL_INTERVAL) => {}
+            _ = wake.notified() => {}
+            _ = stop.wait_for(|s| *s) => {
+                listener.abort();
+                return;
+            }
         }
         if let Err(e) = state.caches.sync(&state.store).await {
             tracing::warn!(error = %e, "reading the change feed failed; retrying");

@@ -65,7 +65,33 @@ where
     Ok(())
 }
 
+/// The PostgreSQL channel a trigger notifies on every new change row.
+pub const CHANGE_CHANNEL: &str = "latchkey_changes";
+
+/// Wakes a node when another one commits a change (PostgreSQL only).
+pub struct ChangeListener(sqlx::postgres::PgListener);
+
+impl ChangeListener {
+    /// Waits for the next notification. An error means the connection was
+    /// lost (it reconnects on the next call; notifications in between are
+    /// lost, which the poll makes up for).
+    pub async fn next(&mut self) -> Result<()> {
+        self.0.recv().await?;
+        Ok(())
+    }
+}
+
 impl Store {
+    /// A listener for other nodes' changes; `None` on SQLite (one node).
+    pub async fn listen_for_changes(&self) -> Result<Option<ChangeListener>> {
+        if self.backend != crate::Backend::Postgres {
+            return Ok(None);
+        }
+        let mut listener = sqlx::postgres::PgListener::connect(&self.url.0).await?;
+        listener.listen(CHANGE_CHANNEL).await?;
+        Ok(Some(ChangeListener(listener)))
+    }
+
     /// The id of the newest change, where a new reader starts.
     pub async fn latest_change_id(&self) -> Result<i64> {
         let row = sqlx::query("SELECT COALESCE(MAX(id), 0) AS id FROM events").fetch_one(&self.pool).await?;

@@ -28,7 +28,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use authz::{Capability, ParentRef, PolicyVersion, SignalMerge, StoredEntity};
-pub use changes::{Change, REREAD_WINDOW};
+pub use changes::{CHANGE_CHANNEL, Change, ChangeListener, REREAD_WINDOW};
 pub use keys::StoredKey;
 pub use sessions::Session;
 pub use single_use::{ConsumeOutcome, Grant, NewRefreshToken, PeekedCode, RefreshTokenInfo};
@@ -118,6 +118,17 @@ impl Default for StoreOptions {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// For PostgreSQL's LISTEN connection (never printed).
+    url: Redacted,
+}
+
+#[derive(Clone)]
+struct Redacted(String);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact_url(&self.0))
+    }
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -155,7 +166,7 @@ impl Store {
         if backend == Backend::Sqlite {
             pool.execute("PRAGMA journal_mode = WAL;").await?;
         }
-        let store = Store { pool, backend };
+        let store = Store { pool, backend, url: Redacted(url) };
         store.migrate().await?;
         Ok(store)
     }

@@ -16,7 +16,7 @@ const IDV_KEY: &str = "idv-source-key-0123456789abcdef";
 const IDV_HMAC: &str = "idv-hmac-secret-0123456789abcdef";
 const FRAUD_KEY: &str = "fraud-source-key-0123456789abcdef";
 const BANK: &str = "https://bank.api.test";
-const SANDBOX: &str = "https://sandbox.api.test";
+pub const SANDBOX: &str = "https://sandbox.api.test";
 const PRODUCTION: &str = "https://api.test";
 const MFA: &str = "urn:latchkey:acr:mfa";
 
@@ -44,12 +44,18 @@ forbid(principal is User, action == Action::"quick_check", resource)
 unless { context has auth_age && context.auth_age <= 4 };
 "#;
 
-fn policies() -> String {
+pub fn policies() -> String {
     format!("{}\n{QUICK_CHECK}", example("policies.cedar"))
 }
 
-async fn start(backend: Backend) -> Option<(Setup, TestServer)> {
-    let setup = Setup::new(backend).await.unwrap()?;
+pub async fn start(backend: Backend) -> Option<(Setup, TestServer)> {
+    start_with_issuer(backend, None).await
+}
+
+/// [`start`] with a fixed issuer (several nodes share one).
+pub async fn start_with_issuer(backend: Backend, issuer: Option<&str>) -> Option<(Setup, TestServer)> {
+    let mut setup = Setup::new(backend).await.unwrap()?;
+    setup.issuer = issuer.map(str::to_owned);
     let dir = setup.data_dir();
     std::fs::write(dir.join("schema.cedarschema"), schema()).unwrap();
     std::fs::write(dir.join("policies.cedar"), policies()).unwrap();
@@ -120,7 +126,7 @@ fn claims(token: &str) -> Value {
 }
 
 /// One AuthZEN evaluation by the bank's PEP: (decision, context).
-async fn decide(server: &TestServer, subject: Value, action: &str, resource: Value) -> (bool, Value) {
+pub async fn decide(server: &TestServer, subject: Value, action: &str, resource: Value) -> (bool, Value) {
     let body = json!({ "subject": subject, "action": { "name": action }, "resource": resource });
     let resp = server
         .http
@@ -143,7 +149,7 @@ fn account(id: &str) -> Value {
     json!({ "type": "Account", "id": id })
 }
 
-async fn admin(server: &TestServer, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+pub async fn admin(server: &TestServer, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
     let mut req = server.http.request(method, server.url(path)).bearer_auth(TEST_ADMIN_KEY);
     if let Some(b) = body {
         req = req.json(&b);
@@ -155,7 +161,7 @@ async fn admin(server: &TestServer, method: reqwest::Method, path: &str, body: O
 
 /// Sends a signal as the identity-verification provider (signed) or the
 /// fraud system (unsigned); (status, body).
-async fn signal(server: &TestServer, source: &str, body: &Value, signed_at: Option<i64>) -> (u16, Value) {
+pub async fn signal(server: &TestServer, source: &str, body: &Value, signed_at: Option<i64>) -> (u16, Value) {
     let raw = serde_json::to_vec(body).unwrap();
     let key = if source == "idv" { IDV_KEY } else { FRAUD_KEY };
     let mut req = server
@@ -218,7 +224,7 @@ async fn redeem(server: &TestServer, code: &str) -> Value {
     t
 }
 
-async fn client_credentials(server: &TestServer, scope: &str, resource: &str) -> (u16, Value) {
+pub async fn client_credentials(server: &TestServer, scope: &str, resource: &str) -> (u16, Value) {
     let (s, b, _) = token_request(
         server,
         Some(("integrator", WEB_SECRET)),

@@ -19,6 +19,7 @@ mod keys;
 mod logout;
 mod machine;
 mod mfa;
+mod nodes;
 mod policy_cli;
 mod sandbox;
 mod serve;
