@@ -73,6 +73,11 @@ impl std::str::FromStr for LogFormat {
     }
 }
 
+/// Token requests per minute per client, and per source address: high
+/// enough for a busy service, low enough to stop a runaway loop.
+pub const DEFAULT_TOKEN_PER_CLIENT: u32 = 60_000;
+pub const DEFAULT_TOKEN_PER_ADDRESS: u32 = 120_000;
+
 /// The TOML file, as written. Unknown keys are errors: a typo must not
 /// silently leave a security setting at its default.
 #[derive(Debug, Default, Deserialize)]
@@ -109,6 +114,8 @@ pub struct FileConfig {
     pub sweep: SweepFile,
     #[serde(default)]
     pub authz: crate::authz::config::AuthzFile,
+    #[serde(default)]
+    pub rate_limits: RateLimitsFile,
     #[serde(default)]
     pub clients: Vec<ClientFile>,
     #[serde(default)]
@@ -199,6 +206,24 @@ pub struct SessionsFile {
 pub struct AdminFile {
     pub key: Option<ValueRef>,
     pub scope: Option<String>,
+}
+
+/// Requests per minute, per node; 0 turns a limit off.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitsFile {
+    pub token_per_client: Option<u32>,
+    pub token_per_address: Option<u32>,
+    pub login_per_address: Option<u32>,
+    pub authorize_per_address: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RateLimits {
+    pub token_per_client: u32,
+    pub token_per_address: u32,
+    pub login_per_address: u32,
+    pub authorize_per_address: u32,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -328,6 +353,7 @@ pub struct Config {
     pub resources: Vec<latchkey_domain::ApiResource>,
     /// Real-time authorization: policies, callers, signal sources.
     pub authz: crate::authz::config::AuthzConfig,
+    pub rate_limits: RateLimits,
 }
 
 #[derive(Debug, Clone)]
@@ -707,6 +733,12 @@ impl Config {
             users,
             resources,
             authz,
+            rate_limits: RateLimits {
+                token_per_client: file.rate_limits.token_per_client.unwrap_or(DEFAULT_TOKEN_PER_CLIENT),
+                token_per_address: file.rate_limits.token_per_address.unwrap_or(DEFAULT_TOKEN_PER_ADDRESS),
+                login_per_address: file.rate_limits.login_per_address.unwrap_or(60),
+                authorize_per_address: file.rate_limits.authorize_per_address.unwrap_or(600),
+            },
         })
     }
 

@@ -29,11 +29,19 @@ pub struct ApiError {
     /// Logged, never sent: the specific cause behind a generic code.
     pub reason: Option<String>,
     pub www_authenticate: Option<String>,
+    /// Seconds, for 429 and 503 answers.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: ErrorCode, description: impl Into<String>) -> Self {
-        ApiError { status, error: OAuthError::new(code, description), reason: None, www_authenticate: None }
+        ApiError {
+            status,
+            error: OAuthError::new(code, description),
+            reason: None,
+            www_authenticate: None,
+            retry_after: None,
+        }
     }
 
     pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
@@ -113,6 +121,9 @@ impl IntoResponse for ApiError {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if let Some(challenge) = self.www_authenticate.and_then(|c| HeaderValue::from_str(&c).ok()) {
             headers.insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod outbound;
 pub mod pages;
+pub mod rate_limit;
 pub mod routes;
 pub mod session;
 pub mod state;
@@ -193,6 +194,7 @@ impl Server {
             resources,
             dummy_password_hash,
             password_checks: tokio::sync::Semaphore::new(PASSWORD_CHECKS),
+            rate_limiter: rate_limit::RateLimiter::default(),
             exchange_policy: Box::new(latchkey_domain::token_exchange::ConfiguredPolicy),
         });
         Ok(Server { state, listener, metrics_listener, dev_sandbox })
@@ -354,6 +356,7 @@ pub fn app(state: AppState) -> Router {
     // which measurably cost the token endpoint (docs/benchmarks.md).
     let cross_cutting = tower::ServiceBuilder::new()
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::request_context))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::by_address))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -67,6 +67,11 @@ pub struct DecisionLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LimitLabels {
+    pub limit: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PoolLabels {
     pub state: &'static str,
 }
@@ -84,6 +89,8 @@ pub struct Metrics {
     /// Authorization decisions by outcome and cache result: the cache's
     /// hit ratio is hits / (hits + misses).
     pub decisions: Family<DecisionLabels, Counter>,
+    /// Requests refused with 429, by limit.
+    pub rate_limited: Family<LimitLabels, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -108,7 +115,9 @@ impl Default for Metrics {
             "Authorization decisions by outcome and decision-cache result",
             decisions.clone(),
         );
-        Metrics { registry, requests, latency, pool, tokens_issued, decisions }
+        let rate_limited = Family::<LimitLabels, Counter>::default();
+        registry.register("rate_limited", "Requests refused with 429 by rate limit", rate_limited.clone());
+        Metrics { registry, requests, latency, pool, tokens_issued, decisions, rate_limited }
     }
 }
 
@@ -126,6 +135,17 @@ impl Metrics {
             cache: if cache_hit { "hit" } else { "miss" },
         };
         self.decisions.get_or_create(&labels).inc();
+    }
+
+    pub fn observe_rate_limited(&self, class: crate::rate_limit::Class) {
+        use crate::rate_limit::Class;
+        let limit = match class {
+            Class::TokenByAddress => "token_per_address",
+            Class::TokenByClient => "token_per_client",
+            Class::LoginByAddress => "login_per_address",
+            Class::AuthorizeByAddress => "authorize_per_address",
+        };
+        self.rate_limited.get_or_create(&LimitLabels { limit }).inc();
     }
 
     pub fn set_pool(&self, open: u32, idle: u32, max: u32) {

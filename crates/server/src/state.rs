@@ -36,6 +36,8 @@ pub struct Inner {
     pub issued_client_tokens: std::sync::atomic::AtomicU64,
     /// Decides which token exchanges a client may perform (RFC 8693).
     pub exchange_policy: Box<dyn latchkey_domain::token_exchange::ExchangePolicy>,
+    /// Request rate limits (per node).
+    pub rate_limiter: crate::rate_limit::RateLimiter,
     /// Bounds concurrent Argon2 verifications.
     pub password_checks: tokio::sync::Semaphore,
 }

@@ -21,6 +21,7 @@ mod machine;
 mod mfa;
 mod nodes;
 mod policy_cli;
+mod rate_limits;
 mod sandbox;
 mod serve;
 mod sign_in;

@@ -21,6 +21,17 @@ pub async fn handle(
     let params = back_channel_form(&uri, &headers, &body)?;
     let grant_type = params.single("grant_type").ok().flatten().map(str::to_string);
     let client = crate::client_auth::authenticate(&state, &headers, &params).await?;
+    // Counted once authenticated, so nobody can spend another client's budget.
+    let limit = state.config.rate_limits.token_per_client;
+    if let Err(wait) = state.rate_limiter.check(
+        crate::rate_limit::Class::TokenByClient,
+        &client.id,
+        limit,
+        latchkey_domain::UnixTime::now(),
+    ) {
+        state.metrics.observe_rate_limited(crate::rate_limit::Class::TokenByClient);
+        return Err(crate::rate_limit::too_many(wait, "for this client"));
+    }
     let response = match grant_type.as_deref() {
         None => return Err(ApiError::bad_request("grant_type is missing")),
         Some("authorization_code") => grants::authorization_code::handle(&state, &client, &params).await?,
