@@ -529,3 +529,39 @@ async fn signal_webhooks(backend: Backend) {
     server.stop().await;
 }
 crate::both_backends!(signal_webhooks);
+
+/// Roles are parents with a hierarchy of their own; changing a role's
+/// parents changes, at once, what everyone holding it may do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_hierarchies_and_their_changes() {
+    let Some((_setup, server)) = start(Backend::Sqlite).await else { return };
+    let staff_only = format!(
+        "{}\n@id(\"staff-internal\") permit(principal in Role::\"staff\", action == Action::\"call_api\", resource == Api::\"internal\");\n",
+        policies()
+    );
+    let (s, put) =
+        admin(&server, reqwest::Method::PUT, "/admin/v1/policies", Some(json!({ "policies": staff_only }))).await;
+    assert_eq!(s, 200, "{put}");
+    let put_entity = |path: &'static str, body: Value| {
+        let server = &server;
+        async move { admin(server, reqwest::Method::PUT, path, Some(body)).await.0 }
+    };
+    assert_eq!(
+        put_entity("/admin/v1/entities/User/u-9", json!({ "parents": [{ "type": "Role", "id": "manager" }] })).await,
+        200
+    );
+    let (subject, internal) = (json!({ "type": "User", "id": "u-9" }), json!({ "type": "Api", "id": "internal" }));
+    assert!(!decide(&server, subject.clone(), "call_api", internal.clone()).await.0, "a manager is not staff yet");
+    assert_eq!(
+        put_entity("/admin/v1/entities/Role/manager", json!({ "parents": [{ "type": "Role", "id": "staff" }] })).await,
+        200
+    );
+    assert!(decide(&server, subject.clone(), "call_api", internal.clone()).await.0, "manager in staff");
+    assert!(decide(&server, subject.clone(), "call_api", internal.clone()).await.0, "cached");
+    assert_eq!(put_entity("/admin/v1/entities/Role/manager", json!({ "parents": [] })).await, 200);
+    assert!(
+        !decide(&server, subject, "call_api", internal).await.0,
+        "the hierarchy change reaches the cached decision"
+    );
+    server.stop().await;
+}
