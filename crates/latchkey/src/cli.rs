@@ -51,6 +51,60 @@ pub enum Command {
     /// Cedar policies of the decision point: validate, test, publish.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// A user's sessions, grants and consents, through a running server's
+    /// admin API (so back-channel logout and every node's caches follow).
+    #[command(subcommand)]
+    Session(SessionCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// The server's base URL [default: the configured issuer, else http://127.0.0.1:8080].
+    #[arg(long, env = "LATCHKEY_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// A user's active sessions and grants (USER: username or id).
+    List {
+        user: String,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Ends one session: its grants are revoked, its tokens inactive everywhere.
+    End {
+        sid: String,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Ends every session of a user.
+    EndAll {
+        user: String,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Revokes one grant (its refresh tokens and the access tokens issued with them).
+    RevokeGrant {
+        grant_id: String,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// The clients a user consented to.
+    Consents {
+        user: String,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Withdraws a user's consent to a client (and revokes their grants to it).
+    RevokeConsent {
+        user: String,
+        client_id: String,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

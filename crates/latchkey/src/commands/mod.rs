@@ -4,6 +4,7 @@ mod client;
 mod key;
 mod policy;
 mod serve;
+mod session;
 mod user;
 
 use anyhow::{Context, Result};
@@ -19,6 +20,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::User(cmd) => user::run(&cli.global, cmd).await,
         Command::Key(cmd) => key::run(&cli.global, cmd).await,
         Command::Policy(cmd) => policy::run(&cli.global, cmd).await,
+        Command::Session(cmd) => session::run(&cli.global, cmd).await,
     }
 }
 

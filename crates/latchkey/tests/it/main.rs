@@ -24,6 +24,7 @@ mod policy_cli;
 mod rate_limits;
 mod sandbox;
 mod serve;
+mod session_cli;
 mod sign_in;
 mod signup;
 mod static_config;
