@@ -26,6 +26,39 @@ pub fn secrets_equal(a: &str, b: &str) -> bool {
     bool::from(sha256(a.as_bytes()).ct_eq(&sha256(b.as_bytes())))
 }
 
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    out
+}
+
+/// Bytes from hex (either case); `None` if it is not hex.
+pub fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
+}
+
+/// The item whose stored secret digest matches `presented`. Every item is
+/// compared, in constant time, so the timing tells nothing about which
+/// (or whether one) matched.
+pub fn find_by_secret<'a, T>(presented: &str, items: &'a [T], digest_of: impl Fn(&T) -> &[u8]) -> Option<&'a T> {
+    let d = secret_digest(presented);
+    let mut found = None;
+    for item in items {
+        if bool::from(d.ct_eq(digest_of(item))) {
+            found = Some(item);
+        }
+    }
+    found
+}
+
 /// HMAC-SHA256 (RFC 2104), for signed webhooks.
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
     let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
@@ -41,10 +74,17 @@ pub fn hmac_sha256_verify(key: &[u8], data: &[u8], tag: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn hex_round_trips() {
+        assert_eq!(super::hex(&[0x00, 0xab, 0xff]), "00abff");
+        assert_eq!(super::hex_decode("00ABff"), Some(vec![0x00, 0xab, 0xff]));
+        assert_eq!(super::hex_decode("0g"), None);
+        assert_eq!(super::hex_decode("abc"), None);
+    }
+
+    #[test]
     fn hmac_matches_rfc_4231_case_2() {
         let tag = super::hmac_sha256(b"Jefe", b"what do ya want for nothing?");
-        let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        assert_eq!(super::hex(&tag), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
         assert!(super::hmac_sha256_verify(b"Jefe", b"what do ya want for nothing?", &tag));
         assert!(!super::hmac_sha256_verify(b"Jefe", b"what do ya want for nothing!", &tag));
     }

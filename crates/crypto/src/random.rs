@@ -23,17 +23,11 @@ pub fn token(n_bytes: usize) -> String {
 /// A random identifier of 128 bits, lowercase hex, for ids that people read.
 /// (On every request twice, as request id and `jti`: one allocation.)
 pub fn id() -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut raw = [0u8; 16];
     if aws_lc_rs::rand::fill(&mut raw).is_err() {
         std::process::abort();
     }
-    let mut out = String::with_capacity(32);
-    for b in raw {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0x0f)]));
-    }
-    out
+    crate::digest::hex(&raw)
 }
 
 #[cfg(test)]

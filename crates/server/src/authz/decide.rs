@@ -119,30 +119,57 @@ pub struct Vouched {
     pub expires_at: Option<i64>,
 }
 
+/// How a subject authenticated, as a token or a grant states it.
+pub struct Authentication<'a> {
+    /// `sub`: a user id, or `client:<id>` for a client acting for itself.
+    pub sub: &'a str,
+    pub client_id: &'a str,
+    pub acr: Option<&'a str>,
+    pub amr: &'a [String],
+    pub sid: Option<&'a str>,
+    pub auth_time: Option<i64>,
+}
+
 impl Vouched {
-    /// The facts of one of our access tokens.
-    fn from_claims(c: &AccessTokenClaims, user_type: &str, client_type: &str) -> Vouched {
-        let subject = match c.sub.strip_prefix(CLIENT_SUBJECT_PREFIX) {
-            Some(client_id) => EntityRef::new(client_type, client_id),
-            None => EntityRef::new(user_type, c.sub.clone()),
+    /// The subject and the facts of its authentication (`client_id`,
+    /// `acr`, `amr`, `sid`, `auth_time`).
+    pub fn authenticated(a: &Authentication<'_>, cfg: &super::config::AuthzConfig) -> Vouched {
+        let subject = match a.sub.strip_prefix(CLIENT_SUBJECT_PREFIX) {
+            Some(client_id) => EntityRef::new(cfg.client_type.clone(), client_id),
+            None => EntityRef::new(cfg.user_type.clone(), a.sub),
         };
         let mut attrs = Map::new();
-        let scopes: Vec<Value> =
-            c.scope.as_deref().unwrap_or("").split(' ').filter(|s| !s.is_empty()).map(Value::from).collect();
-        attrs.insert("scopes".into(), Value::Array(scopes));
-        attrs.insert("client_id".into(), Value::from(c.client_id.clone()));
-        attrs.insert("exp".into(), Value::from(c.exp));
-        for (name, value) in [("acr", c.acr.clone()), ("sid", c.sid.clone())] {
+        attrs.insert("client_id".into(), Value::from(a.client_id));
+        for (name, value) in [("acr", a.acr), ("sid", a.sid)] {
             if let Some(v) = value {
                 attrs.insert(name.into(), Value::from(v));
             }
         }
-        if let Some(amr) = &c.amr {
-            attrs.insert("amr".into(), json!(amr));
+        if !a.amr.is_empty() {
+            attrs.insert("amr".into(), json!(a.amr));
         }
-        if let Some(at) = c.auth_time {
+        if let Some(at) = a.auth_time {
             attrs.insert("auth_time".into(), Value::from(at));
         }
+        Vouched { subject, attrs, auth_time: a.auth_time, expires_at: None }
+    }
+
+    /// The facts of one of our access tokens: its authentication, plus
+    /// `scopes`, `exp` and the `act` chain.
+    fn from_claims(c: &AccessTokenClaims, cfg: &super::config::AuthzConfig) -> Vouched {
+        let auth = Authentication {
+            sub: &c.sub,
+            client_id: &c.client_id,
+            acr: c.acr.as_deref(),
+            amr: c.amr.as_deref().unwrap_or_default(),
+            sid: c.sid.as_deref(),
+            auth_time: c.auth_time,
+        };
+        let mut v = Vouched::authenticated(&auth, cfg);
+        let scopes: Vec<Value> =
+            c.scope.as_deref().unwrap_or("").split(' ').filter(|s| !s.is_empty()).map(Value::from).collect();
+        v.attrs.insert("scopes".into(), Value::Array(scopes));
+        v.attrs.insert("exp".into(), Value::from(c.exp));
         // RFC 8693 `act`: who acted for the subject, most recent first.
         let mut actors = Vec::new();
         let mut next = c.act.as_ref();
@@ -151,9 +178,10 @@ impl Vouched {
             next = a.act.as_deref();
         }
         if !actors.is_empty() {
-            attrs.insert("actors".into(), Value::Array(actors));
+            v.attrs.insert("actors".into(), Value::Array(actors));
         }
-        Vouched { subject, attrs, auth_time: c.auth_time, expires_at: Some(c.exp) }
+        v.expires_at = Some(c.exp);
+        v
     }
 }
 
@@ -198,7 +226,7 @@ pub async fn evaluate_with(
         {
             return Ok(Decision::deny("subject token: its session has ended"));
         }
-        Some(Vouched::from_claims(&claims, &cfg.user_type, &cfg.client_type))
+        Some(Vouched::from_claims(&claims, cfg))
     } else {
         vouched
     };

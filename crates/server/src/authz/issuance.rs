@@ -15,11 +15,10 @@
 //! token may carry, with the same client.
 
 use axum::http::StatusCode;
-use latchkey_authz::EntityRef;
 use latchkey_domain::{Client, ErrorCode, ScopeSet};
 use serde_json::{Map, Value, json};
 
-use super::decide::{Caller, Described, Item, Vouched, evaluate_with};
+use super::decide::{Authentication, Caller, Described, Item, Vouched, evaluate_with};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::tokens::AuthContext;
@@ -30,27 +29,15 @@ pub const SCOPE_TYPE: &str = "Scope";
 pub const AUDIENCE_TYPE: &str = "Audience";
 
 fn vouched(state: &AppState, client: &Client, ctx: &AuthContext) -> Vouched {
-    let cfg = &state.config.authz;
-    let subject = match ctx.subject.strip_prefix(latchkey_domain::client::CLIENT_SUBJECT_PREFIX) {
-        Some(id) => EntityRef::new(cfg.client_type.clone(), id),
-        None => EntityRef::new(cfg.user_type.clone(), ctx.subject.clone()),
+    let auth = Authentication {
+        sub: &ctx.subject,
+        client_id: &client.id,
+        acr: ctx.acr.as_deref(),
+        amr: &ctx.amr,
+        sid: ctx.session_id.as_deref(),
+        auth_time: ctx.auth_time.map(|t| t.0),
     };
-    let mut attrs = Map::new();
-    attrs.insert("client_id".into(), Value::from(client.id.clone()));
-    if let Some(acr) = &ctx.acr {
-        attrs.insert("acr".into(), Value::from(acr.clone()));
-    }
-    if !ctx.amr.is_empty() {
-        attrs.insert("amr".into(), json!(ctx.amr));
-    }
-    if let Some(sid) = &ctx.session_id {
-        attrs.insert("sid".into(), Value::from(sid.clone()));
-    }
-    let auth_time = ctx.auth_time.map(|t| t.0);
-    if let Some(at) = auth_time {
-        attrs.insert("auth_time".into(), Value::from(at));
-    }
-    Vouched { subject, attrs, auth_time, expires_at: None }
+    Vouched::authenticated(&auth, &state.config.authz)
 }
 
 /// The scopes the policies let this grant issue, or the error to answer.

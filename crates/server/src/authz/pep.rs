@@ -10,7 +10,6 @@ use axum::http::header;
 use axum::http::request::Parts;
 use latchkey_domain::ErrorCode;
 use latchkey_domain::access_token::TokenProblem;
-use subtle::ConstantTimeEq;
 
 use super::decide::Caller;
 use crate::error::ApiError;
@@ -43,16 +42,9 @@ impl FromRequestParts<AppState> for Caller {
         if credential.is_empty() {
             return Err(unauthorized(state, "PEP credentials required", false));
         }
-        let presented = latchkey_crypto::digest::secret_digest(credential);
-        // Every key is compared, in constant time, so the timing tells
-        // nothing about which (or whether one) matched.
-        let mut found = None;
-        for pep in &state.config.authz.peps {
-            if bool::from(presented.ct_eq(&pep.key_digest)) {
-                found = Some(pep);
-            }
-        }
-        if let Some(pep) = found {
+        if let Some(pep) =
+            latchkey_crypto::digest::find_by_secret(credential, &state.config.authz.peps, |p| &p.key_digest)
+        {
             return Ok(Caller {
                 name: pep.name.clone(),
                 privileged: pep.privileged,

@@ -26,7 +26,7 @@ pub fn digest(schema: &str, policies: &str) -> String {
     data.extend_from_slice(schema.as_bytes());
     data.push(0);
     data.extend_from_slice(policies.as_bytes());
-    latchkey_crypto::digest::sha256(&data).iter().map(|b| format!("{b:02x}")).collect()
+    latchkey_crypto::digest::hex(&latchkey_crypto::digest::sha256(&data))
 }
 
 /// Compiles off the async threads: a thousand-policy set takes a while.

@@ -18,13 +18,7 @@ use latchkey_authz::{EntityRef, PolicySet, Requirement};
 use latchkey_domain::UnixTime;
 use latchkey_store::{Capability, Change, ParentRef, Store, StoredEntity};
 
-fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    lock.write().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+use crate::caches::{read, write};
 
 /// One policy version, compiled.
 pub struct ActivePolicies {

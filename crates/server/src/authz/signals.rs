@@ -24,7 +24,6 @@ use axum::http::{HeaderMap, StatusCode};
 use latchkey_domain::{ErrorCode, SecurityEvent, UnixTime};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use subtle::ConstantTimeEq;
 
 use super::config::SignalSource;
 use crate::error::ApiError;
@@ -62,14 +61,8 @@ fn source<'a>(state: &'a AppState, headers: &HeaderMap) -> Result<&'a SignalSour
     let Some(key) = crate::forms::bearer_token(headers) else {
         return Err(unauthorized("signal source credentials required"));
     };
-    let presented = latchkey_crypto::digest::secret_digest(key);
-    let mut found = None;
-    for s in &state.config.authz.signal_sources {
-        if bool::from(presented.ct_eq(&s.key_digest)) {
-            found = Some(s);
-        }
-    }
-    found.ok_or_else(|| unauthorized("unknown signal source"))
+    latchkey_crypto::digest::find_by_secret(key, &state.config.authz.signal_sources, |s| &s.key_digest)
+        .ok_or_else(|| unauthorized("unknown signal source"))
 }
 
 /// The signature header's parts: `t=<seconds>,v1=<hex>`.
@@ -79,18 +72,11 @@ fn parse_signature(header: &str) -> Option<(i64, Vec<u8>)> {
     for part in header.split(',') {
         match part.trim().split_once('=') {
             Some(("t", v)) => t = v.parse::<i64>().ok(),
-            Some(("v1", v)) => v1 = hex_decode(v),
+            Some(("v1", v)) => v1 = latchkey_crypto::digest::hex_decode(v),
             _ => {}
         }
     }
     Some((t?, v1?))
-}
-
-fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
 }
 
 /// The signature a source computes for `body` at `t`.
@@ -98,8 +84,7 @@ pub fn sign(secret: &str, t: i64, body: &[u8]) -> String {
     let mut data = format!("{t}.").into_bytes();
     data.extend_from_slice(body);
     let tag = latchkey_crypto::digest::hmac_sha256(secret.as_bytes(), &data);
-    let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
-    format!("t={t},v1={hex}")
+    format!("t={t},v1={}", latchkey_crypto::digest::hex(&tag))
 }
 
 fn check_signature(src: &SignalSource, headers: &HeaderMap, body: &[u8], now: UnixTime) -> Result<(), ApiError> {
@@ -205,6 +190,5 @@ mod tests {
         assert!(latchkey_crypto::digest::hmac_sha256_verify(b"s3cret", b"1790000000.{}", &tag));
         assert!(parse_signature("t=1").is_none());
         assert!(parse_signature("t=x,v1=00").is_none());
-        assert!(hex_decode("0g").is_none());
     }
 }
