@@ -1,7 +1,8 @@
-//! Security events: everything a security team wants to see later (key and
-//! client changes, admin access). Producers emit through [`EventSink`]; until
-//! the audit store exists the server's sink writes them to the log. Emitting
-//! never blocks and never fails the operation that caused it.
+//! Security events: everything a security team wants to see later (sign-ins,
+//! tokens, key and client changes, decisions, admin access). Producers emit
+//! through [`EventSink`]; the server's sink adds the request's context (time,
+//! trace id, source address) and queues an [`AuditRecord`] for the audit
+//! store. Emitting never blocks and never fails the operation that caused it.
 
 use serde::Serialize;
 
@@ -155,6 +156,119 @@ pub enum SecurityEvent {
         id: String,
         by: String,
     },
+    /// A user proved who they are and a browser session started.
+    LoginSucceeded {
+        user_id: String,
+        session_id: String,
+        acr: String,
+        amr: Vec<String>,
+    },
+    /// A sign-in was refused: `user_id` is set when the name is an account's.
+    /// `username` is what was typed, cut to 64 characters.
+    LoginFailed {
+        username: String,
+        user_id: Option<String>,
+        reason: String,
+    },
+    SecondFactorVerified {
+        user_id: String,
+    },
+    SecondFactorFailed {
+        user_id: String,
+    },
+    SecondFactorEnrolled {
+        user_id: String,
+    },
+    /// A user approved a client's scopes on the consent page.
+    ConsentGranted {
+        user_id: String,
+        client_id: String,
+        scope: String,
+    },
+    /// Tokens issued for a user (authorization code grant).
+    TokenIssued {
+        client_id: String,
+        grant_type: String,
+        subject: String,
+        grant_id: String,
+        scope: String,
+    },
+    /// A refresh token was rotated for new tokens.
+    TokenRefreshed {
+        client_id: String,
+        subject: String,
+        grant_id: String,
+    },
+    /// A client failed to authenticate (`invalid_client`).
+    ClientAuthFailed {
+        client_id: String,
+        reason: String,
+    },
+    /// Something unusual: reuse of a refresh token or code, a burst of
+    /// failures, one user's sessions spreading over many addresses.
+    AnomalyDetected {
+        kind: AnomalyKind,
+        subject: Option<String>,
+        client_id: Option<String>,
+        /// How many occurrences within `window_secs` raised it.
+        count: u64,
+        window_secs: u64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnomalyKind {
+    RefreshTokenReuse,
+    AuthorizationCodeReplay,
+    LoginFailureBurst,
+    InvalidClientBurst,
+    SessionSpread,
+}
+
+impl AnomalyKind {
+    /// The anomaly an event is, if it is one by itself.
+    pub fn of(event: &SecurityEvent) -> Option<AnomalyKind> {
+        match event {
+            SecurityEvent::RefreshTokenReused { .. } => Some(AnomalyKind::RefreshTokenReuse),
+            SecurityEvent::AuthorizationCodeReplayed { .. } => Some(AnomalyKind::AuthorizationCodeReplay),
+            SecurityEvent::AnomalyDetected { kind, .. } => Some(*kind),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnomalyKind::RefreshTokenReuse => "refresh_token_reuse",
+            AnomalyKind::AuthorizationCodeReplay => "authorization_code_replay",
+            AnomalyKind::LoginFailureBurst => "login_failure_burst",
+            AnomalyKind::InvalidClientBurst => "invalid_client_burst",
+            AnomalyKind::SessionSpread => "session_spread",
+        }
+    }
+}
+
+/// What an event says about the operation behind it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Success,
+    Failure,
+    /// An authorization decision that said no.
+    Denied,
+    /// An anomaly (or reuse/replay) a security team should look at.
+    Flagged,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::Denied => "denied",
+            Outcome::Flagged => "flagged",
+        }
+    }
 }
 
 impl SecurityEvent {
@@ -190,6 +304,165 @@ impl SecurityEvent {
             SecurityEvent::EntityChanged { .. } => "authz.entity_changed",
             SecurityEvent::CapabilityGranted { .. } => "authz.capability_granted",
             SecurityEvent::CapabilityRevoked { .. } => "authz.capability_revoked",
+            SecurityEvent::LoginSucceeded { .. } => "login.succeeded",
+            SecurityEvent::LoginFailed { .. } => "login.failed",
+            SecurityEvent::SecondFactorVerified { .. } => "mfa.verified",
+            SecurityEvent::SecondFactorFailed { .. } => "mfa.failed",
+            SecurityEvent::SecondFactorEnrolled { .. } => "mfa.enrolled",
+            SecurityEvent::ConsentGranted { .. } => "consent.granted",
+            SecurityEvent::TokenIssued { .. } => "token.issued",
+            SecurityEvent::TokenRefreshed { .. } => "token.refreshed",
+            SecurityEvent::ClientAuthFailed { .. } => "client.auth_failed",
+            SecurityEvent::AnomalyDetected { .. } => "anomaly.detected",
+        }
+    }
+
+    pub fn outcome(&self) -> Outcome {
+        use SecurityEvent as E;
+        match self {
+            E::AdminAccessDenied { .. }
+            | E::BackchannelLogoutFailed { .. }
+            | E::LoginFailed { .. }
+            | E::SecondFactorFailed { .. }
+            | E::ClientAuthFailed { .. } => Outcome::Failure,
+            E::AuthorizationCodeReplayed { .. } | E::RefreshTokenReused { .. } | E::AnomalyDetected { .. } => {
+                Outcome::Flagged
+            }
+            E::AuthorizationDecided { allowed: false, .. } => Outcome::Denied,
+            _ => Outcome::Success,
+        }
+    }
+
+    /// The user (or entity) the event is about, for filtering.
+    pub fn subject(&self) -> Option<&str> {
+        use SecurityEvent as E;
+        match self {
+            E::UserCreated { user_id }
+            | E::UserPasswordChanged { user_id }
+            | E::UserDisabled { user_id }
+            | E::UserRemoved { user_id }
+            | E::SessionEnded { user_id, .. }
+            | E::SecondFactorReset { user_id }
+            | E::ConsentRevoked { user_id, .. }
+            | E::LoginSucceeded { user_id, .. }
+            | E::SecondFactorVerified { user_id }
+            | E::SecondFactorFailed { user_id }
+            | E::SecondFactorEnrolled { user_id }
+            | E::ConsentGranted { user_id, .. } => Some(user_id),
+            E::LoginFailed { user_id, .. } => user_id.as_deref(),
+            E::TokenExchanged { subject, .. }
+            | E::AuthorizationDecided { subject, .. }
+            | E::SignalReceived { subject, .. }
+            | E::CapabilityGranted { subject, .. }
+            | E::TokenIssued { subject, .. }
+            | E::TokenRefreshed { subject, .. } => Some(subject),
+            E::EntityChanged { entity, .. } => Some(entity),
+            E::AnomalyDetected { subject, .. } => subject.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The OAuth client involved, for filtering.
+    pub fn client_id(&self) -> Option<&str> {
+        use SecurityEvent as E;
+        match self {
+            E::ClientCreated { client_id }
+            | E::ClientUpdated { client_id }
+            | E::ClientRemoved { client_id }
+            | E::ClientSecretRotated { client_id }
+            | E::AuthorizationCodeReplayed { client_id, .. }
+            | E::RefreshTokenReused { client_id, .. }
+            | E::TokenRevoked { client_id, .. }
+            | E::GrantRevoked { client_id, .. }
+            | E::ConsentRevoked { client_id, .. }
+            | E::BackchannelLogoutFailed { client_id, .. }
+            | E::TokenExchanged { client_id, .. }
+            | E::TokensIssued { client_id, .. }
+            | E::ConsentGranted { client_id, .. }
+            | E::TokenIssued { client_id, .. }
+            | E::TokenRefreshed { client_id, .. }
+            | E::ClientAuthFailed { client_id, .. } => Some(client_id),
+            E::AnomalyDetected { client_id, .. } => client_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Who did it, when the event itself says: an administrator, a calling
+    /// service, a signal source, the user signing in. Otherwise the
+    /// request's authenticated caller is the actor, or else the client.
+    pub fn actor(&self) -> Option<&str> {
+        use SecurityEvent as E;
+        match self {
+            E::GrantRevoked { by, .. }
+            | E::PolicyChanged { by, .. }
+            | E::EntityChanged { by, .. }
+            | E::CapabilityGranted { by, .. }
+            | E::CapabilityRevoked { by, .. } => Some(by),
+            E::AuthorizationDecided { caller, .. } => Some(caller),
+            E::SignalReceived { source, .. } => Some(source),
+            E::LoginSucceeded { user_id, .. }
+            | E::SecondFactorVerified { user_id }
+            | E::SecondFactorFailed { user_id }
+            | E::SecondFactorEnrolled { user_id }
+            | E::ConsentGranted { user_id, .. } => Some(user_id),
+            _ => None,
+        }
+    }
+}
+
+/// One stored audit event: the event, and where and when it happened.
+/// Addresses and user agents are kept only as long as configured.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditRecord {
+    /// Assigned by the store; 0 before it is written.
+    pub id: i64,
+    /// Milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub outcome: String,
+    pub actor: Option<String>,
+    pub subject: Option<String>,
+    pub client_id: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub trace_id: Option<String>,
+    /// The node that recorded it.
+    pub node: Option<String>,
+    /// The event's own fields (never a secret or a whole token).
+    pub details: serde_json::Value,
+}
+
+/// Where a request came from, as the audit log records it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventOrigin {
+    pub trace_id: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// An authenticated administrator or caller, when the route knows one.
+    pub actor: Option<String>,
+}
+
+impl AuditRecord {
+    pub fn new(event: &SecurityEvent, origin: EventOrigin, at_ms: i64, node: Option<String>) -> AuditRecord {
+        let mut details = serde_json::to_value(event).unwrap_or(serde_json::Value::Null);
+        // The type is a column; the payload keeps only the event's fields.
+        if let Some(map) = details.as_object_mut() {
+            map.remove("type");
+        }
+        AuditRecord {
+            id: 0,
+            at_ms,
+            kind: event.name().to_owned(),
+            outcome: event.outcome().as_str().to_owned(),
+            actor: event.actor().or(origin.actor.as_deref()).or(event.client_id()).map(str::to_owned),
+            subject: event.subject().map(str::to_owned),
+            client_id: event.client_id().map(str::to_owned),
+            source_ip: origin.source_ip,
+            user_agent: origin.user_agent,
+            trace_id: origin.trace_id,
+            node,
+            details,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod access_token;
 pub mod algorithm;
+pub mod anomaly;
 pub mod authorize;
 pub mod client;
 pub mod consent;
@@ -26,7 +27,7 @@ pub mod user;
 pub use algorithm::SigningAlg;
 pub use client::{AuthMethod, Client, ClientKind, GrantType};
 pub use error::{ErrorCode, OAuthError};
-pub use event::{EventSink, SecurityEvent};
+pub use event::{AuditRecord, EventOrigin, EventSink, Outcome, SecurityEvent};
 pub use resource::ApiResource;
 pub use scope::ScopeSet;
 pub use secret::Secret;

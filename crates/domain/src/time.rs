@@ -8,6 +8,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 #[serde(transparent)]
 pub struct UnixTime(pub i64);
 
+/// Milliseconds since the Unix epoch: for audit events, which need to be
+/// ordered more finely than a second.
+pub fn now_millis() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// `now_ms` minus `d`, in milliseconds.
+pub fn millis_before(now_ms: i64, d: Duration) -> i64 {
+    now_ms.saturating_sub(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 impl UnixTime {
     pub fn now() -> Self {
         let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);

@@ -55,6 +55,61 @@ pub enum Command {
     /// admin API (so back-channel logout and every node's caches follow).
     #[command(subcommand)]
     Session(SessionCommand),
+    /// The audit log, through a running server's admin API, as JSON lines.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// The newest events, oldest first; with --follow, then every new one.
+    Tail {
+        /// How many of the newest events to print first.
+        #[arg(short = 'n', long, default_value_t = 20)]
+        lines: u32,
+        /// Keep printing new events until interrupted.
+        #[arg(short, long)]
+        follow: bool,
+        /// How often --follow asks for new events.
+        #[arg(long, default_value = "2s", value_name = "DURATION")]
+        interval: String,
+        #[command(flatten)]
+        filter: AuditFilter,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Every matching event, oldest first, for a SIEM or an archive.
+    Export {
+        /// From this time: Unix seconds, RFC 3339, or a duration back such as 24h.
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Before this time (same forms as --since).
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
+        /// Write to this file instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        filter: AuditFilter,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AuditFilter {
+    /// Events about this user (username or id) or entity.
+    #[arg(long, value_name = "USER", allow_hyphen_values = true)]
+    pub subject: Option<String>,
+    /// Events involving this client.
+    #[arg(long, value_name = "CLIENT_ID", allow_hyphen_values = true)]
+    pub client: Option<String>,
+    /// An event type such as login.failed, or a prefix such as token.*
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind: Option<String>,
+    /// success, failure, denied or flagged.
+    #[arg(long)]
+    pub outcome: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -56,6 +56,7 @@ impl FromRequestParts<AppState> for Admin {
         if let Some(digest) = &state.admin_key_digest {
             let presented = latchkey_crypto::digest::secret_digest(credential);
             if bool::from(presented.ct_eq(digest)) {
+                crate::error::set_request_actor("admin-key");
                 return Ok(Admin { principal: "admin-key".into() });
             }
         }
@@ -109,6 +110,7 @@ impl FromRequestParts<AppState> for Admin {
             ));
             return Err(e);
         }
+        crate::error::set_request_actor(&claims.client_id);
         Ok(Admin { principal: claims.client_id })
     }
 }

@@ -167,6 +167,9 @@ pub struct Caches {
     /// Policies, the entity directory and the decision cache.
     pub authz: crate::authz::Runtime,
     watermark: AtomicI64,
+    /// The newest key change seen, and whether the key set must be re-read.
+    keys_change_seen: AtomicI64,
+    keys_changed: std::sync::atomic::AtomicBool,
     /// When the feed was last read successfully (Unix seconds).
     last_sync: AtomicI64,
     sync_lock: tokio::sync::Mutex<()>,
@@ -186,7 +189,10 @@ impl Caches {
         let caches = Caches::default();
         // Watermark first: a revocation landing between the two reads is
         // then read again from the feed rather than missed.
-        caches.watermark.store(store.latest_change_id().await?, Ordering::Release);
+        let latest = store.latest_change_id().await?;
+        caches.watermark.store(latest, Ordering::Release);
+        // Keys were just read at start: older key changes are done.
+        caches.keys_change_seen.store(latest, Ordering::Release);
         for (jti, exp) in store.active_revoked_jtis(UnixTime::now()).await? {
             caches.revocations.add(jti, exp);
         }
@@ -203,7 +209,15 @@ impl Caches {
             let changes = store.changes_since(after, BATCH).await?;
             let newest = changes.iter().map(|(id, _)| *id).max().unwrap_or(after);
             let fresh = changes.iter().filter(|(id, _)| *id > after).count();
-            for (_, change) in changes {
+            for (id, change) in changes {
+                // Unlike the others, a key change is acted on once: the
+                // re-read window would otherwise reload the keys each time.
+                if change == Change::KeysChanged {
+                    if self.keys_change_seen.fetch_max(id, Ordering::AcqRel) < id {
+                        self.keys_changed.store(true, Ordering::Release);
+                    }
+                    continue;
+                }
                 self.apply(change);
             }
             self.authz.reload_if_wanted(store).await?;
@@ -239,7 +253,14 @@ impl Caches {
             Change::TokenRevoked { jti, expires_at } => self.revocations.add(jti, expires_at),
             Change::SessionEnded { session_id } => self.sessions.ended(&session_id),
             Change::PolicyChanged { .. } | Change::EntityChanged { .. } => self.authz.apply(&change),
+            Change::KeysChanged => self.keys_changed.store(true, Ordering::Release),
         }
+    }
+
+    /// Whether a key change was seen since the last call: the caller then
+    /// re-reads the key set.
+    pub fn take_keys_changed(&self) -> bool {
+        self.keys_changed.swap(false, Ordering::AcqRel)
     }
 
     pub fn prune(&self, now: UnixTime) {

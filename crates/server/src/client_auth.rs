@@ -120,12 +120,28 @@ fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, ApiError
     }
 }
 
-/// The authenticated client, or the RFC's error.
+/// The authenticated client, or the RFC's error (audited).
 pub async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     params: &Params,
 ) -> Result<std::sync::Arc<Client>, ApiError> {
+    let result = check(state, headers, params).await;
+    if let Err(e) = &result
+        && e.error.code == ErrorCode::InvalidClient
+    {
+        let client_id = params.single("client_id").ok().flatten().map(str::to_owned).or_else(|| {
+            headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(parse_basic).map(|(id, _)| id)
+        });
+        state.events.emit(latchkey_domain::SecurityEvent::ClientAuthFailed {
+            client_id: client_id.unwrap_or_default().chars().take(128).collect(),
+            reason: e.reason.clone().unwrap_or_default(),
+        });
+    }
+    result
+}
+
+async fn check(state: &AppState, headers: &HeaderMap, params: &Params) -> Result<std::sync::Arc<Client>, ApiError> {
     let presented = presented(headers, params)?;
     let (id, secret, method) = match &presented {
         Presented::Basic { id, secret } => (id, Some(secret), AuthMethod::ClientSecretBasic),

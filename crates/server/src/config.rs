@@ -26,7 +26,7 @@ pub enum ConfigError {
     MissingEnv { setting: String, var: String },
 }
 
-fn invalid(setting: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(setting: impl Into<String>, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { setting: setting.into(), reason: reason.into() }
 }
 
@@ -116,6 +116,8 @@ pub struct FileConfig {
     pub authz: crate::authz::config::AuthzFile,
     #[serde(default)]
     pub rate_limits: RateLimitsFile,
+    #[serde(default)]
+    pub audit: crate::audit::config::AuditFile,
     #[serde(default)]
     pub clients: Vec<ClientFile>,
     #[serde(default)]
@@ -354,6 +356,8 @@ pub struct Config {
     /// Real-time authorization: policies, callers, signal sources.
     pub authz: crate::authz::config::AuthzConfig,
     pub rate_limits: RateLimits,
+    /// The audit log: retention, queue, anomalies.
+    pub audit: crate::audit::config::AuditConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -668,6 +672,7 @@ impl Config {
         if dev {
             authz.enable_sandbox_idv();
         }
+        let audit = crate::audit::config::resolve(file.audit, env)?;
 
         Ok(Config {
             dev,
@@ -739,6 +744,7 @@ impl Config {
                 login_per_address: file.rate_limits.login_per_address.unwrap_or(60),
                 authorize_per_address: file.rate_limits.authorize_per_address.unwrap_or(600),
             },
+            audit,
         })
     }
 

@@ -15,10 +15,21 @@ tokio::task_local! {
 pub struct RequestContext {
     pub request_id: String,
     pub issuer: crate::issuer::Issuer,
+    /// The peer's address and user agent, read only when an audit event
+    /// is recorded (the header is a cheap reference-counted copy).
+    pub source_ip: Option<std::net::IpAddr>,
+    pub user_agent: Option<HeaderValue>,
+    /// The authenticated administrator or caller, once a route knows it.
+    pub actor: std::sync::Arc<std::sync::OnceLock<String>>,
 }
 
 pub fn current_request_id() -> String {
     REQUEST_CONTEXT.try_with(|c| c.request_id.clone()).unwrap_or_default()
+}
+
+/// Records who the request's authenticated caller is, for audit events.
+pub fn set_request_actor(actor: &str) {
+    let _ = REQUEST_CONTEXT.try_with(|c| c.actor.set(actor.to_owned()));
 }
 
 /// The web layer's one error type.

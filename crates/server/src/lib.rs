@@ -6,6 +6,7 @@
 
 pub mod access_tokens;
 pub mod admin_auth;
+pub mod audit;
 pub mod authorization;
 pub mod authz;
 pub mod bootstrap;
@@ -100,7 +101,9 @@ impl Server {
         Self::build_with_events(config, events).await
     }
 
-    pub async fn build_with_events(config: Config, events: Arc<dyn EventSink>) -> Result<Server, StartError> {
+    /// `also` receives every security event beside the audit log (the
+    /// process log, or memory in tests).
+    pub async fn build_with_events(config: Config, also: Arc<dyn EventSink>) -> Result<Server, StartError> {
         ensure_sqlite_dir(&config)?;
         // Check what needs no I/O first: a refused start leaves no files.
         let explicit_master = match &config.master_key {
@@ -116,6 +119,9 @@ impl Server {
             },
         )
         .await?;
+        let metrics = metrics::Metrics::default();
+        let audit = audit::AuditLog::start(store.clone(), config.audit.clone(), node_name(&config), also, &metrics);
+        let events: Arc<dyn EventSink> = audit.clone();
 
         // The dev key file is written only once the store answers.
         let master = match explicit_master {
@@ -187,8 +193,9 @@ impl Server {
             issuer,
             store,
             keys,
-            metrics: metrics::Metrics::default(),
+            metrics,
             events,
+            audit,
             admin_key_digest,
             master,
             resources,
@@ -245,9 +252,25 @@ impl Server {
         if let Some(t) = metrics_task {
             let _ = t.await;
         }
+        // What was audited before the stop is written before the store closes.
+        if !self.state.audit.flush(std::time::Duration::from_secs(5)).await {
+            tracing::warn!("not every audit event could be written before stopping");
+        }
         self.state.store.close().await;
         result.map_err(|e| StartError::Serve(e.to_string()))
     }
+}
+
+/// How this node names itself on its audit events: the host name and the
+/// port it listens on, unless `[audit] node` says otherwise.
+fn node_name(config: &Config) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| config.listen.ip().to_string());
+    format!("{host}:{}", config.listen.port())
 }
 
 fn ensure_sqlite_dir(config: &Config) -> Result<(), StartError> {
@@ -337,6 +360,7 @@ pub fn app(state: AppState) -> Router {
             &format!("{p}/admin/v1/entities/{{entity_type}}/{{entity_id}}/capabilities"),
             get(admin_authz::list_capabilities),
         )
+        .route(&format!("{p}/admin/v1/audit/events"), get(routes::admin_audit::list_events))
         .route(&format!("{p}/admin/v1/capabilities"), post(admin_authz::grant_capability))
         .route(&format!("{p}/admin/v1/capabilities/{{capability_id}}"), delete(admin_authz::revoke_capability))
         .route("/healthz", get(health::healthz))

@@ -72,6 +72,17 @@ pub struct LimitLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AuditLabels {
+    /// `written`, `dropped_queue_full` or `dropped_write_failed`.
+    pub result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AnomalyLabels {
+    pub kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PoolLabels {
     pub state: &'static str,
 }
@@ -91,6 +102,12 @@ pub struct Metrics {
     pub decisions: Family<DecisionLabels, Counter>,
     /// Requests refused with 429, by limit.
     pub rate_limited: Family<LimitLabels, Counter>,
+    /// Audit events written or dropped (a full queue never blocks).
+    pub audit_events: Family<AuditLabels, Counter>,
+    /// Anomalies flagged, by kind.
+    pub anomalies: Family<AnomalyLabels, Counter>,
+    /// Anomaly webhook deliveries by result (`delivered`, `failed`, `dropped`).
+    pub webhook_deliveries: Family<AuditLabels, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -117,7 +134,28 @@ impl Default for Metrics {
         );
         let rate_limited = Family::<LimitLabels, Counter>::default();
         registry.register("rate_limited", "Requests refused with 429 by rate limit", rate_limited.clone());
-        Metrics { registry, requests, latency, pool, tokens_issued, decisions, rate_limited }
+        let audit_events = Family::<AuditLabels, Counter>::default();
+        registry.register("audit_events", "Audit events written, or dropped, by result", audit_events.clone());
+        let anomalies = Family::<AnomalyLabels, Counter>::default();
+        registry.register("anomalies", "Anomalies flagged in the audit log, by kind", anomalies.clone());
+        let webhook_deliveries = Family::<AuditLabels, Counter>::default();
+        registry.register(
+            "anomaly_webhook_deliveries",
+            "Anomaly webhook deliveries by result",
+            webhook_deliveries.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            pool,
+            tokens_issued,
+            decisions,
+            rate_limited,
+            audit_events,
+            anomalies,
+            webhook_deliveries,
+        }
     }
 }
 

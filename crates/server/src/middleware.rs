@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{MatchedPath, State};
+use axum::extract::{ConnectInfo, MatchedPath, State};
 use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -37,7 +37,13 @@ pub async fn request_context(State(state): State<AppState>, req: Request<Body>, 
     let route = req.extensions().get::<MatchedPath>().cloned();
     // A cheap reference-counted copy; the path is read only if logged.
     let uri = req.uri().clone();
-    let ctx = RequestContext { request_id: id.clone(), issuer: state.issuer.clone() };
+    let ctx = RequestContext {
+        request_id: id.clone(),
+        issuer: state.issuer.clone(),
+        source_ip: req.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip()),
+        user_agent: req.headers().get(header::USER_AGENT).cloned(),
+        actor: Default::default(),
+    };
 
     let mut response = REQUEST_CONTEXT
         .scope(ctx.clone(), async move {

@@ -72,6 +72,12 @@ pub async fn start(
         ended_at: None,
     };
     state.store.insert_session(&session, &digest::secret_digest(&secret)).await?;
+    state.events.emit(latchkey_domain::SecurityEvent::LoginSucceeded {
+        user_id: user.id.clone(),
+        session_id: session.id.clone(),
+        acr: acr.to_owned(),
+        amr: session.amr.clone(),
+    });
     Ok((session, secret))
 }
 

@@ -19,7 +19,10 @@ pub struct Inner {
     pub store: Store,
     pub keys: KeyRing,
     pub metrics: Metrics,
+    /// Security events: the audit log (which also passes them to the log).
     pub events: Arc<dyn EventSink>,
+    /// The same audit log, for flushing at shutdown.
+    pub audit: Arc<crate::audit::AuditLog>,
     /// SHA-256 of the admin key, if one is configured.
     pub admin_key_digest: Option<Vec<u8>>,
     pub master: latchkey_crypto::MasterKey,

@@ -2,7 +2,8 @@
 //! rotated by the CLI or another node is published here in time), following
 //! the change feed (so caches learn of revocations, client, policy and
 //! attribute changes made elsewhere: woken by PostgreSQL LISTEN/NOTIFY, with
-//! a poll as the fallback) and sweeping expired rows in bounded batches.
+//! a poll as the fallback) and sweeping expired rows (and old audit events)
+//! in bounded batches.
 
 use std::time::Duration;
 
@@ -104,6 +105,12 @@ async fn follow_changes(state: AppState, mut stop: watch::Receiver<bool>) {
         if let Err(e) = state.caches.sync(&state.store).await {
             tracing::warn!(error = %e, "reading the change feed failed; retrying");
         }
+        if state.caches.take_keys_changed() {
+            let manager = KeyManager { store: &state.store, master: &state.master, events: state.events.as_ref() };
+            if let Err(e) = state.keys.reload(&manager).await {
+                tracing::error!(error = %e, "re-reading changed signing keys failed; the periodic re-read retries");
+            }
+        }
         ticks = ticks.wrapping_add(1);
         if ticks.is_multiple_of(120) {
             state.caches.prune(UnixTime::now());
@@ -124,8 +131,11 @@ async fn sweep(state: AppState, mut stop: watch::Receiver<bool>) {
             if let Err(e) = state.store.forget_session_client_info(cutoff, batch).await {
                 tracing::warn!(error = %e, "forgetting old session client info failed");
             }
+            let audit = sweep_audit(&state, batch).await;
             match state.store.sweep_expired(now, now.minus(state.config.event_retention), batch).await {
-                Ok(report) if report.total() > 0 => tracing::debug!(?report, "swept expired rows"),
+                Ok(report) if report.total() > 0 || audit > 0 => {
+                    tracing::debug!(?report, audit, "swept expired rows")
+                }
                 Ok(_) => break,
                 Err(e) => {
                     tracing::warn!(error = %e, "sweeping expired rows failed");
@@ -134,4 +144,22 @@ async fn sweep(state: AppState, mut stop: watch::Receiver<bool>) {
             }
         }
     }
+}
+
+/// Deletes audit rows past the retention and clears network details past
+/// theirs, one batch of each; how many rows it touched.
+async fn sweep_audit(state: &AppState, batch: i64) -> u64 {
+    let now_ms = latchkey_domain::time::now_millis();
+    let audit = &state.config.audit;
+    let cutoff = |d: Duration| latchkey_domain::time::millis_before(now_ms, d);
+    let deleted = state.store.sweep_audit(cutoff(audit.retention), batch).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "sweeping old audit events failed");
+        0
+    });
+    let scrubbed =
+        state.store.forget_audit_network_details(cutoff(audit.network_retention), batch).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "clearing old audit network details failed");
+            0
+        });
+    deleted + scrubbed
 }

@@ -32,6 +32,8 @@ pub enum Change {
         entity_type: String,
         entity_id: String,
     },
+    /// A signing key was added, retired or revoked.
+    KeysChanged,
 }
 
 impl Change {
@@ -42,6 +44,7 @@ impl Change {
             Change::SessionEnded { .. } => "session.ended",
             Change::PolicyChanged { .. } => "policy.changed",
             Change::EntityChanged { .. } => "entity.changed",
+            Change::KeysChanged => "keys.changed",
         }
     }
 }

@@ -80,6 +80,8 @@ impl Store {
                 return Err(StoreError::NotFound);
             }
         }
+        // Every node re-reads its key set when it sees this.
+        crate::changes::append(&mut *tx, &crate::Change::KeysChanged, latchkey_domain::UnixTime::now()).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -6,6 +6,7 @@
 //! Architecture invariant: this crate speaks the domain's types and returns
 //! [`StoreError`]; no HTTP type ever appears here.
 
+mod audit;
 mod auth_requests;
 mod authz;
 mod changes;
@@ -27,6 +28,7 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use audit::AuditQuery;
 pub use authz::{Capability, ParentRef, PolicyVersion, SignalMerge, StoredEntity};
 pub use changes::{CHANGE_CHANNEL, Change, ChangeListener, REREAD_WINDOW};
 pub use keys::StoredKey;

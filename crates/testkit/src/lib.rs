@@ -19,6 +19,7 @@ use latchkey_store::{Store, StoreOptions};
 use sqlx::Connection;
 
 pub mod browser;
+pub mod receiver;
 
 pub const PG_ENV: &str = "LATCHKEY_TEST_DATABASE_URL";
 

@@ -1,5 +1,6 @@
 //! One module per command group; shared start-up steps live here.
 
+mod audit;
 mod client;
 mod key;
 mod policy;
@@ -14,14 +15,33 @@ use latchkey_store::{Store, StoreOptions};
 use crate::cli::{Cli, Command, Global};
 
 pub async fn run(cli: Cli) -> Result<()> {
-    match cli.command {
+    let result = match cli.command {
         Command::Serve(args) => serve::run(&cli.global, args).await,
         Command::Client(cmd) => client::run(&cli.global, cmd).await,
         Command::User(cmd) => user::run(&cli.global, cmd).await,
         Command::Key(cmd) => key::run(&cli.global, cmd).await,
         Command::Policy(cmd) => policy::run(&cli.global, cmd).await,
         Command::Session(cmd) => session::run(&cli.global, cmd).await,
+        Command::Audit(cmd) => audit::run(&cli.global, cmd).await,
+    };
+    // What the command changed goes to the audit log too, whether or not
+    // it then failed.
+    let recorded = std::mem::take(&mut *RECORDED.lock().unwrap_or_else(|p| p.into_inner()));
+    if !recorded.is_empty()
+        && let Err(e) = write_audit(&cli.global, &recorded).await
+    {
+        eprintln!("warning: {} audit event(s) could not be written: {e:#}", recorded.len());
     }
+    result
+}
+
+/// Audit events of this command, written once it is done.
+static RECORDED: std::sync::Mutex<Vec<latchkey_domain::AuditRecord>> = std::sync::Mutex::new(Vec::new());
+
+async fn write_audit(global: &Global, records: &[latchkey_domain::AuditRecord]) -> Result<()> {
+    let ctx = AdminContext::open(global).await?;
+    ctx.store.append_audit(records).await?;
+    Ok(())
 }
 
 fn env(name: &str) -> Option<String> {
@@ -112,11 +132,17 @@ pub fn duration_secs(flag: &str, value: Option<&String>) -> Result<Option<u64>> 
         .transpose()
 }
 
-/// Prints security events produced by a command to stderr (diagnostics).
+/// Prints security events produced by a command to stderr (diagnostics)
+/// and keeps them for the audit log, with the operator's account as actor.
 pub struct StderrSink;
 
 impl latchkey_domain::EventSink for StderrSink {
     fn emit(&self, event: latchkey_domain::SecurityEvent) {
         tracing::info!(target: "latchkey::security", event = event.name(), details = %serde_json::to_string(&event).unwrap_or_default(), "security event");
+        let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+        let origin = latchkey_domain::EventOrigin { actor: Some(format!("cli:{user}")), ..Default::default() };
+        let record =
+            latchkey_domain::AuditRecord::new(&event, origin, latchkey_domain::time::now_millis(), Some("cli".into()));
+        RECORDED.lock().unwrap_or_else(|p| p.into_inner()).push(record);
     }
 }

@@ -11,14 +11,14 @@ use serde_json::Value;
 use super::{AdminContext, print_json};
 use crate::cli::{Global, ServerArgs, SessionCommand};
 
-struct Api {
+pub(super) struct Api {
     base: String,
     key: String,
     http: reqwest::Client,
 }
 
 impl Api {
-    fn new(ctx: &AdminContext, server: &ServerArgs) -> Result<Api> {
+    pub(super) fn new(ctx: &AdminContext, server: &ServerArgs) -> Result<Api> {
         let key = std::env::var("LATCHKEY_ADMIN_KEY")
             .ok()
             .filter(|k| !k.is_empty())
@@ -32,7 +32,7 @@ impl Api {
         Ok(Api { base: base.trim_end_matches('/').to_owned(), key, http })
     }
 
-    async fn call(&self, method: Method, path: &str) -> Result<Value> {
+    pub(super) async fn call(&self, method: Method, path: &str) -> Result<Value> {
         let url = format!("{}{path}", self.base);
         let resp = self
             .http
@@ -54,7 +54,7 @@ impl Api {
 }
 
 /// A user id from a username or an id.
-async fn user_id(ctx: &AdminContext, user: &str) -> Result<String> {
+pub(super) async fn user_id(ctx: &AdminContext, user: &str) -> Result<String> {
     if let Some(u) = ctx.store.get_user_by_username(user).await? {
         return Ok(u.id);
     }
@@ -64,7 +64,7 @@ async fn user_id(ctx: &AdminContext, user: &str) -> Result<String> {
     bail!("no user {user:?}")
 }
 
-fn seg(s: &str) -> String {
+pub(super) fn seg(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 

@@ -16,7 +16,7 @@ const FRONT: &str = "https://front.example.test";
 const PROFILE: &str = "https://profile.example.test";
 const ORDERS: &str = "https://orders.example.test";
 
-fn exchange_config() -> String {
+pub(crate) fn exchange_config() -> String {
     format!(
         r#"{base}
 [[resources]]
@@ -82,7 +82,7 @@ fn claims(token: &str) -> serde_json::Value {
     serde_json::from_slice(&payload).unwrap()
 }
 
-async fn exchange(server: &TestServer, client: &str, form: &[(&str, &str)]) -> (u16, serde_json::Value) {
+pub(crate) async fn exchange(server: &TestServer, client: &str, form: &[(&str, &str)]) -> (u16, serde_json::Value) {
     let mut full = vec![("grant_type", EXCHANGE)];
     full.extend_from_slice(form);
     let (s, b, headers) = token_request(server, Some((client, WEB_SECRET)), &full).await;
@@ -93,7 +93,7 @@ async fn exchange(server: &TestServer, client: &str, form: &[(&str, &str)]) -> (
 }
 
 /// Alice signs in to `app` for the front-end API; returns the token response.
-async fn user_token_for_front(server: &TestServer) -> serde_json::Value {
+pub(crate) async fn user_token_for_front(server: &TestServer) -> serde_json::Value {
     let browser = Browser::new();
     let url = auth_url(
         server,

@@ -1,63 +1,14 @@
 //! RP-Initiated Logout 1.0 and Back-Channel Logout 1.0, driven like a
 //! browser and a relying party would.
 
-use std::sync::{Arc, Mutex};
-
 use latchkey_testkit::browser::{Browser, hidden_input};
+use latchkey_testkit::receiver::Receiver;
 use latchkey_testkit::{Backend, TestServer, eventually};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::sign_in::{WEB_REDIRECT, WEB_SECRET, auth_url, token_request};
 
 const BYE: &str = "https://app.example.test/bye";
-
-/// A relying party's back-channel logout endpoint on 127.0.0.1: records
-/// every form body POSTed to it and answers 200.
-struct Receiver {
-    url: String,
-    bodies: Arc<Mutex<Vec<String>>>,
-}
-
-impl Receiver {
-    async fn start() -> Receiver {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/backchannel-logout", listener.local_addr().unwrap());
-        let bodies = Arc::new(Mutex::new(Vec::new()));
-        let b = bodies.clone();
-        tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                // Headers, then as many body bytes as Content-Length says.
-                loop {
-                    let n = socket.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        break;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    let text = String::from_utf8_lossy(&buf).to_string();
-                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                        let len = head
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string())
-                            })
-                            .and_then(|v| v.parse::<usize>().ok())
-                            .unwrap_or(0);
-                        if body.len() >= len {
-                            b.lock().unwrap().push(body.to_string());
-                            break;
-                        }
-                    }
-                }
-                let _ = socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
-                let _ = socket.shutdown().await;
-            }
-        });
-        Receiver { url, bodies }
-    }
-}
 
 fn config(backchannel: &str, keep_offline: bool) -> String {
     format!(
@@ -129,7 +80,7 @@ fn claims(token: &str) -> Value {
 }
 
 async fn rp_initiated_logout(backend: Backend) {
-    let receiver = Receiver::start().await;
+    let receiver = Receiver::start("/backchannel-logout").await.unwrap();
     let setup = crate::setup_or_skip!(backend).with_toml(&config(&receiver.url, false));
     let server = setup.start().await.unwrap();
     let browser = Browser::new();
@@ -183,8 +134,8 @@ async fn rp_initiated_logout(backend: Backend) {
     assert_eq!((s, b["error"].as_str()), (400, Some("invalid_grant")), "the refresh token died with the session");
 
     // rp was told over the back channel, with a valid logout token.
-    eventually("the logout token arrives", || async { !receiver.bodies.lock().unwrap().is_empty() }).await.unwrap();
-    let body = receiver.bodies.lock().unwrap()[0].clone();
+    eventually("the logout token arrives", || async { !receiver.bodies().is_empty() }).await.unwrap();
+    let body = receiver.bodies()[0].clone();
     let token: String = url::form_urlencoded::parse(body.as_bytes())
         .find(|(k, _)| k == "logout_token")
         .map(|(_, v)| v.into_owned())
@@ -201,7 +152,7 @@ async fn rp_initiated_logout(backend: Backend) {
     assert_eq!(c["sub"], claims(t1["id_token"].as_str().unwrap())["sub"]);
     assert!(c["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object());
     assert!(c.get("nonce").is_none() && c["jti"].is_string() && c["exp"].as_i64() > c["iat"].as_i64());
-    assert_eq!(receiver.bodies.lock().unwrap().len(), 1, "rp2 registered no back channel");
+    assert_eq!(receiver.bodies().len(), 1, "rp2 registered no back channel");
     assert!(server.events.take().iter().any(|e| e.name() == "session.ended"));
 
     // A new session; an expired id_token_hint naming it logs out at once,
@@ -252,7 +203,7 @@ crate::both_backends!(rp_initiated_logout);
 /// tokens refreshed from it no longer name the ended session.
 #[tokio::test]
 async fn offline_grants_can_outlive_logout() {
-    let receiver = Receiver::start().await;
+    let receiver = Receiver::start("/backchannel-logout").await.unwrap();
     let setup = crate::setup_or_skip!(Backend::Sqlite).with_toml(&config(&receiver.url, true));
     let server = setup.start().await.unwrap();
     let browser = Browser::new();

@@ -7,6 +7,7 @@
 mod admin;
 mod admin_sessions;
 mod assertion;
+mod audit;
 mod authz_scenarios;
 mod authzen_interop;
 mod authzen_protocol;

@@ -149,6 +149,13 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
             now,
         )
         .await?;
+    state.events.emit(SecurityEvent::TokenIssued {
+        client_id: client.id.clone(),
+        grant_type: "authorization_code".into(),
+        subject: user.id.clone(),
+        grant_id: grant.id.clone(),
+        scope: token_scopes.to_string(),
+    });
     Ok(TokenResponse {
         access_token: access.token,
         token_type: tokens::TOKEN_TYPE,

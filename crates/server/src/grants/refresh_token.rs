@@ -46,6 +46,7 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
             // new tokens are then revoked with it (exactly one rotation
             // succeeded; the family is gone all the same).
             state.store.insert_refresh_successor(&hash, &successor, now).await?;
+            refreshed(state, client, &grant);
             Ok(response)
         }
         ConsumeOutcome::Replayed { grant_id, used_at, successor: old_successor } => {
@@ -56,6 +57,7 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
                     Ok(()) => {
                         // The replaced successor's access token is revoked.
                         state.caches.sync(&state.store).await?;
+                        refreshed(state, client, &grant);
                         return Ok(response);
                     }
                     // The successor was used meanwhile: this is reuse after all.
@@ -79,6 +81,14 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
             Err(invalid_grant("the refresh token is invalid or revoked", "unknown refresh token"))
         }
     }
+}
+
+fn refreshed(state: &AppState, client: &Client, grant: &Grant) {
+    state.events.emit(SecurityEvent::TokenRefreshed {
+        client_id: client.id.clone(),
+        subject: grant.user_id.clone().unwrap_or_default(),
+        grant_id: grant.id.clone(),
+    });
 }
 
 async fn load_grant(state: &AppState, client: &Client, grant_id: &str, now: UnixTime) -> Result<Grant, ApiError> {

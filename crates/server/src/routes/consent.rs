@@ -103,5 +103,10 @@ pub async fn decide(State(state): State<AppState>, headers: HeaderMap, body: Byt
     let previous = state.store.get_consent(&user.id, &req.client_id).await?.and_then(|s| ScopeSet::parse(&s).ok());
     let allowed = previous.map(|p| p.union(&req.scopes)).unwrap_or_else(|| req.scopes.clone());
     state.store.put_consent(&user.id, &req.client_id, &allowed.to_string(), UnixTime::now()).await?;
+    state.events.emit(latchkey_domain::SecurityEvent::ConsentGranted {
+        user_id: user.id.clone(),
+        client_id: req.client_id.clone(),
+        scope: req.scopes.to_string(),
+    });
     issue_code(&state, &req, &session, &user).await
 }

@@ -107,6 +107,7 @@ pub async fn submit(
     if let Some(until) = state.store.login_blocked_until([&account, &address], now).await? {
         let wait = until.0.saturating_sub(now.0).max(1);
         tracing::info!(source = %address, "sign-in throttled");
+        login_failed(&state, &username, "throttled").await;
         let message = format!("Too many failed sign-ins. Wait {wait} seconds, then try again.");
         let mut response = login_page(&state, &req, StatusCode::TOO_MANY_REQUESTS, &tx, &username, Some(&message));
         response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(wait));
@@ -115,6 +116,7 @@ pub async fn submit(
     let Some(user) = check_password(&state, &username, &pass).await? else {
         state.store.record_login_failure(&account, now, &state.config.login_throttle_account).await?;
         state.store.record_login_failure(&address, now, &state.config.login_throttle_address).await?;
+        login_failed(&state, &username, "wrong_credentials").await;
         // One message for unknown user, wrong password and disabled account.
         return Ok(login_page(&state, &req, StatusCode::OK, &tx, &username, Some("Wrong username or password.")));
     };
@@ -133,6 +135,17 @@ pub async fn submit(
     // code is issued, so a double submit completes only once.
     let response = proceed(&state, &req, &session, &user, Some(&tx)).await?;
     Ok(session::set_session_cookie(&state, response, &secret))
+}
+
+/// Audits a refused sign-in: under the account's id when the name is an
+/// account's (so a search by user finds it), with what was typed, cut short.
+async fn login_failed(state: &AppState, username: &str, reason: &str) {
+    let user_id = state.store.get_user_by_username(username).await.ok().flatten().map(|u| u.id);
+    state.events.emit(latchkey_domain::SecurityEvent::LoginFailed {
+        username: username.chars().take(64).collect(),
+        user_id,
+        reason: reason.to_owned(),
+    });
 }
 
 /// The user if the password is right and the account enabled. An unknown

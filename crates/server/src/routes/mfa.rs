@@ -22,7 +22,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use latchkey_crypto::{random, totp};
 use latchkey_domain::id_token::ACR_MFA;
 use latchkey_domain::throttle;
-use latchkey_domain::{UnixTime, User};
+use latchkey_domain::{SecurityEvent, UnixTime, User};
 use serde::{Deserialize, Serialize};
 
 use crate::authorization::{proceed, see_other};
@@ -146,12 +146,15 @@ async fn check_code(
     let Some(step) = totp::verify(&secret, code, now.0) else {
         state.store.record_login_failure(&key, now, &state.config.login_throttle_account).await?;
         state.store.record_login_failure(&address, now, &state.config.login_throttle_address).await?;
+        state.events.emit(SecurityEvent::SecondFactorFailed { user_id: user.id.clone() });
         return Ok(Err("That code is not right. Try the current one.".into()));
     };
     if !state.store.use_totp_step(&user.id, step).await? {
+        state.events.emit(SecurityEvent::SecondFactorFailed { user_id: user.id.clone() });
         return Ok(Err("That code was already used. Wait for the next one.".into()));
     }
     state.store.clear_login_failures(&key).await?;
+    state.events.emit(SecurityEvent::SecondFactorVerified { user_id: user.id.clone() });
     Ok(Ok(()))
 }
 
@@ -286,12 +289,15 @@ pub async fn enrol_submit(
             };
             let secret = state.master.open(&seal_context(&user.id), &cred.sealed_secret).map_err(ApiError::internal)?;
             match totp::verify(&secret, &get("code"), now.0) {
-                Some(step) if state.store.confirm_totp(&user.id, step).await? => Ok(page(
-                    StatusCode::OK,
-                    "Two-step verification",
-                    "<h1>Two-step verification is on</h1><p>From now on, signing in asks for a code from your app.</p>",
-                    PAGE_CSP,
-                )),
+                Some(step) if state.store.confirm_totp(&user.id, step).await? => {
+                    state.events.emit(SecurityEvent::SecondFactorEnrolled { user_id: user.id.clone() });
+                    Ok(page(
+                        StatusCode::OK,
+                        "Two-step verification",
+                        "<h1>Two-step verification is on</h1><p>From now on, signing in asks for a code from your app.</p>",
+                        PAGE_CSP,
+                    ))
+                }
                 _ => Ok(enrol_page(
                     &state,
                     "Set up two-step verification",

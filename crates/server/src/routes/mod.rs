@@ -2,6 +2,7 @@
 //! the domain or store, map the result.
 
 pub mod admin;
+pub mod admin_audit;
 pub mod admin_authz;
 pub mod authorize;
 pub mod authzen;
