@@ -371,6 +371,7 @@ impl Store {
     /// Spends a refresh token; returns its grant on first use. A spent token
     /// presented again is `Replayed`: rotation's reuse detection.
     pub async fn consume_refresh_token(&self, token_hash: &[u8], now: UnixTime) -> Result<ConsumeOutcome<String>> {
+        let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "UPDATE refresh_tokens SET used_at = $1 \
              WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
@@ -378,40 +379,50 @@ impl Store {
         )
         .bind(now.0)
         .bind(token_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
-        if let Some(r) = row {
-            return Ok(ConsumeOutcome::Consumed(r.try_get("grant_id")?));
-        }
-        let row = sqlx::query("SELECT grant_id, used_at, replaced_by FROM refresh_tokens WHERE token_hash = $1")
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(match row {
-            None => ConsumeOutcome::Unknown,
-            Some(r) => match r.try_get::<Option<i64>, _>("used_at")? {
-                Some(used_at) => ConsumeOutcome::Replayed {
-                    grant_id: r.try_get("grant_id")?,
-                    used_at: UnixTime(used_at),
-                    successor: r.try_get("replaced_by")?,
-                },
-                None => ConsumeOutcome::Expired,
-            },
-        })
+        let outcome = match row {
+            Some(r) => ConsumeOutcome::Consumed(r.try_get("grant_id")?),
+            None => classify_unusable(&mut tx, token_hash).await?,
+        };
+        tx.commit().await?;
+        Ok(outcome)
     }
 
-    /// Stores `successor` as the replacement of the spent `spent_hash`.
-    /// Returns false if the grant was revoked meanwhile (a concurrent reuse
-    /// revoked the family): then the successor's access token is revoked at
-    /// once and the successor is not stored.
-    pub async fn insert_refresh_successor(
+    /// Rotates a refresh token in one transaction: marks `spent_hash` used
+    /// and stores `successor` as its replacement, or nothing at all. One
+    /// transaction matters for crashes: a node killed between "spent" and
+    /// "successor stored" would leave a client whose answer was lost unable
+    /// to retry within its grace window (no successor to replace), and its
+    /// retry would look like reuse.
+    ///
+    /// `Consumed(false)` if the grant was revoked meanwhile (a concurrent
+    /// reuse revoked the family): the token is spent, the successor is not
+    /// stored, and its access token is revoked at once.
+    pub async fn rotate_refresh_token(
         &self,
         spent_hash: &[u8],
         successor: &NewRefreshToken,
         now: UnixTime,
-    ) -> Result<bool> {
+    ) -> Result<ConsumeOutcome<bool>> {
         let mut tx = self.pool.begin().await?;
+        // The grant first: the same lock order as every other writer of a
+        // grant's tokens, so concurrent rotations and revocations queue.
         let active = lock_active_grant(&mut tx, &successor.grant_id, now).await?;
+        let spent = sqlx::query(
+            "UPDATE refresh_tokens SET used_at = $1 \
+             WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
+        )
+        .bind(now.0)
+        .bind(spent_hash)
+        .execute(&mut *tx)
+        .await?;
+        if spent.rows_affected() == 0 {
+            // Nothing to rotate: say why, and change nothing.
+            let outcome = classify_unusable(&mut tx, spent_hash).await?;
+            tx.rollback().await?;
+            return Ok(outcome);
+        }
         if active {
             insert_refresh(&mut tx, successor).await?;
             sqlx::query("UPDATE refresh_tokens SET replaced_by = $1 WHERE token_hash = $2")
@@ -423,7 +434,7 @@ impl Store {
             revoke_in(&mut tx, jti, exp, now).await?;
         }
         tx.commit().await?;
-        Ok(active)
+        Ok(ConsumeOutcome::Consumed(active))
     }
 
     /// The grace-window path: replaces the unused successor of `spent_hash`
@@ -523,6 +534,26 @@ async fn lock_active_grant(tx: &mut Tx<'_>, grant_id: &str, now: UnixTime) -> Re
         .execute(&mut **tx)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Why a refresh token could not be spent: unknown, spent before (with
+/// when and its successor), or expired.
+async fn classify_unusable<T>(tx: &mut Tx<'_>, token_hash: &[u8]) -> Result<ConsumeOutcome<T>> {
+    let row = sqlx::query("SELECT grant_id, used_at, replaced_by FROM refresh_tokens WHERE token_hash = $1")
+        .bind(token_hash)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(match row {
+        None => ConsumeOutcome::Unknown,
+        Some(r) => match r.try_get::<Option<i64>, _>("used_at")? {
+            Some(used_at) => ConsumeOutcome::Replayed {
+                grant_id: r.try_get("grant_id")?,
+                used_at: UnixTime(used_at),
+                successor: r.try_get("replaced_by")?,
+            },
+            None => ConsumeOutcome::Expired,
+        },
+    })
 }
 
 async fn insert_refresh(tx: &mut Tx<'_>, t: &NewRefreshToken) -> Result<()> {

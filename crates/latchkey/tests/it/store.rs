@@ -191,35 +191,45 @@ async fn refresh_tokens_rotate_once(backend: Backend) {
     let now = UnixTime::now();
     let hash = latchkey_crypto::digest::secret_digest("rt-1");
     store.insert_refresh_token(&refresh(&hash, "g2", now, now.plus(std::time::Duration::from_secs(60)))).await.unwrap();
-    let attempts = (0..8).map(|_| {
+    // Eight rotations race: exactly one spends the token and stores its
+    // successor, in one transaction; the others see a replay.
+    let exp = now.plus(std::time::Duration::from_secs(60));
+    let attempts = (0..8).map(|i| {
         let store = store.clone();
         let hash = hash.clone();
-        tokio::spawn(async move { store.consume_refresh_token(&hash, UnixTime::now()).await.unwrap() })
+        let succ = refresh(format!("succ-0-{i}").as_bytes(), "g2", now, exp);
+        tokio::spawn(async move {
+            let outcome = store.rotate_refresh_token(&hash, &succ, UnixTime::now()).await.unwrap();
+            (succ, outcome)
+        })
     });
     let results = futures_join(attempts).await;
-    assert_eq!(results.iter().filter(|r| **r == ConsumeOutcome::Consumed("g2".into())).count(), 1, "{results:?}");
-    assert!(results.iter().all(|r| matches!(r, ConsumeOutcome::Consumed(_) | ConsumeOutcome::Replayed { .. })));
+    let winners: Vec<&NewRefreshToken> =
+        results.iter().filter(|(_, r)| *r == ConsumeOutcome::Consumed(true)).map(|(s, _)| s).collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    assert!(results.iter().all(|(_, r)| matches!(r, ConsumeOutcome::Consumed(true) | ConsumeOutcome::Replayed { .. })));
+    let succ = winners[0].clone();
     let g = store.get_grant("g2").await.unwrap().unwrap();
     assert_eq!(
         (g.auth_time, g.acr.as_deref(), g.amr.clone()),
         (Some(UnixTime(77)), Some("urn:latchkey:acr:pwd"), vec!["pwd".to_string()])
     );
+    for (loser, _) in results.iter().filter(|(s, _)| s.token_hash != succ.token_hash) {
+        assert_eq!(store.consume_refresh_token(&loser.token_hash, now).await.unwrap(), ConsumeOutcome::Unknown);
+    }
 
-    // A successor, then the grace path replaces it once.
-    let exp = now.plus(std::time::Duration::from_secs(60));
-    let succ = refresh(b"succ-1", "g2", now, exp);
-    assert!(store.insert_refresh_successor(&hash, &succ, now).await.unwrap());
+    // The grace path replaces the successor once.
     match store.consume_refresh_token(&hash, now).await.unwrap() {
-        ConsumeOutcome::Replayed { successor, .. } => assert_eq!(successor.as_deref(), Some(&b"succ-1"[..])),
+        ConsumeOutcome::Replayed { successor, .. } => assert_eq!(successor, Some(succ.token_hash.clone())),
         other => panic!("{other:?}"),
     }
     let fresh = refresh(b"succ-2", "g2", now, exp);
-    store.replace_refresh_successor(&hash, b"succ-1", &fresh, now).await.unwrap();
+    store.replace_refresh_successor(&hash, &succ.token_hash, &fresh, now).await.unwrap();
     assert!(
         store.is_jti_revoked(succ.access_jti.as_deref().unwrap()).await.unwrap(),
         "replaced successor's access token revoked"
     );
-    assert_eq!(store.consume_refresh_token(b"succ-1", now).await.unwrap(), ConsumeOutcome::Unknown);
+    assert_eq!(store.consume_refresh_token(&succ.token_hash, now).await.unwrap(), ConsumeOutcome::Unknown);
     // Once the successor is spent, it can no longer be replaced.
     assert_eq!(store.consume_refresh_token(b"succ-2", now).await.unwrap(), ConsumeOutcome::Consumed("g2".into()));
     let again = refresh(b"succ-3", "g2", now, exp);
@@ -231,10 +241,10 @@ async fn refresh_tokens_rotate_once(backend: Backend) {
     assert!(!store.grant_is_active("g2", now).await.unwrap());
     assert!(store.is_jti_revoked(fresh.access_jti.as_deref().unwrap()).await.unwrap());
     assert_eq!(store.consume_refresh_token(&hash, now).await.unwrap(), ConsumeOutcome::Unknown);
-    // What is issued after the revocation is revoked too, never stored.
+    // A rotation after the revocation finds nothing to rotate and stores
+    // nothing.
     let late = refresh(b"late", "g2", now, exp);
-    assert!(!store.insert_refresh_successor(b"succ-2", &late, now).await.unwrap());
-    assert!(store.is_jti_revoked(late.access_jti.as_deref().unwrap()).await.unwrap());
+    assert_eq!(store.rotate_refresh_token(b"succ-2", &late, now).await.unwrap(), ConsumeOutcome::Unknown);
     assert_eq!(store.consume_refresh_token(b"late", now).await.unwrap(), ConsumeOutcome::Unknown);
 }
 both_backends!(refresh_tokens_rotate_once);

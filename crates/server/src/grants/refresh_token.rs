@@ -40,12 +40,12 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
     // (the client's retry would then look like reuse).
     let (response, successor) = mint(state, client, &grant, requested_scope, requested_resource_param, now).await?;
 
-    match state.store.consume_refresh_token(&hash, now).await? {
+    // Spent and replaced in one transaction (see the store for why).
+    match state.store.rotate_refresh_token(&hash, &successor, now).await? {
         ConsumeOutcome::Consumed(_) => {
-            // False when a concurrent reuse revoked the family first: the
+            // `false` when a concurrent reuse revoked the family first: the
             // new tokens are then revoked with it (exactly one rotation
             // succeeded; the family is gone all the same).
-            state.store.insert_refresh_successor(&hash, &successor, now).await?;
             refreshed(state, client, &grant);
             Ok(response)
         }
