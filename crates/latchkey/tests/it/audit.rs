@@ -410,3 +410,55 @@ async fn cli_tails_and_exports_json_lines() {
     assert_eq!(out.status.code(), Some(1), "a refused query is an error");
     server.stop().await;
 }
+
+/// Decisions go to the audit log through the same queue, sampled as
+/// configured (here every one), with the caller as actor and the outcome.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decisions_are_audited_as_sampled() {
+    use std::path::{Path, PathBuf};
+    let mut setup = crate::setup_or_skip!(Backend::Sqlite);
+    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/authzen-interop/latchkey.toml");
+    setup.toml = std::fs::read_to_string(&path).unwrap().replace("[authz]\n", "[authz]\ndecision_event_sample_every = 1\n");
+    setup.config_file = Some(path);
+    setup.env.insert("AUTHZEN_PDP_API_KEY".into(), crate::authzen_interop::PEP_KEY.into());
+    let server = setup.start().await.unwrap();
+    // Morty may read a user, not delete Rick's todo.
+    let morty = "CiRmZDE2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs";
+    let requests = [
+        (serde_json::json!({ "type": "user", "id": "beth@the-smiths.com" }), "can_read_user", true),
+        (
+            serde_json::json!({ "type": "todo", "id": "7240d0db-8ff0-41ec-98b2-34a096273b92",
+                                "properties": { "ownerID": "rick@the-citadel.com" } }),
+            "can_delete_todo",
+            false,
+        ),
+    ];
+    for (resource, action, expected) in requests {
+        let body = serde_json::json!({
+            "subject": { "type": "user", "id": morty },
+            "action": { "name": action },
+            "resource": resource,
+        });
+        let resp = server
+            .http
+            .post(server.url("/access/v1/evaluation"))
+            .header("Authorization", crate::authzen_interop::PEP_KEY)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let got: Value = resp.json().await.unwrap();
+        assert_eq!(got["decision"], expected, "{action}: {got}");
+    }
+    eventually("both decisions are written", || async {
+        audit(&server, "type=authz.decision_sampled").await.len() == 2
+    })
+    .await
+    .unwrap();
+    let events = audit(&server, "type=authz.decision_sampled").await;
+    assert_eq!(events[0]["outcome"], "success");
+    assert_eq!(events[1]["outcome"], "denied");
+    assert!(events.iter().all(|e| e["actor"] == "interop" && e["subject"] == format!("user::{morty}").as_str()));
+    assert_eq!(events[0]["details"]["action"], "can_read_user");
+    server.stop().await;
+}

@@ -69,6 +69,15 @@ fn malformed_files_and_values() {
     assert!(e.contains("unsupported signing algorithm"), "{e}");
     let e = parse("database_url = \"mysql://x\"").unwrap_err();
     assert!(e.contains("sqlite:PATH or postgres://"), "{e}");
+    let e = parse("[audit.anomalies]\nwebhook_url = \"https://siem.example/hook\"").unwrap_err();
+    assert!(e.contains("audit.anomalies.webhook_secret") && e.contains("secret"), "{e}");
+    let e = parse("[audit.anomalies]\nwebhook_url = \"https://siem.example/hook\"\nwebhook_secret = \"short\"")
+        .unwrap_err();
+    assert!(e.contains("too weak"), "{e}");
+    let e = parse("[audit.anomalies]\nwebhook_url = \"ftp://siem.example/hook\"\nwebhook_secret = \"x\"").unwrap_err();
+    assert!(e.contains("https"), "{e}");
+    let e = parse("[audit]\nretention = \"forever\"").unwrap_err();
+    assert!(e.contains("audit.retention"), "{e}");
     let e = Config::load(
         &Overrides { config_file: Some("/nonexistent/latchkey.toml".into()), ..Overrides::default() },
         &|_| None,
@@ -200,6 +209,7 @@ fn documented_example_is_valid() {
         ("AUTHZEN_PDP_API_KEY".to_string(), SECRET.to_string()),
         ("IDV_SIGNAL_KEY".to_string(), SECRET.to_string()),
         ("IDV_HMAC_SECRET".to_string(), SECRET.to_string()),
+        ("LATCHKEY_ANOMALY_WEBHOOK_SECRET".to_string(), SECRET.to_string()),
     ]);
     let c = parse_with(&toml, &Overrides::default(), &env).unwrap();
     assert_eq!(c.issuer.as_deref(), Some("https://auth.example.com"));
@@ -207,4 +217,6 @@ fn documented_example_is_valid() {
     assert_eq!(c.keys.prepublish.as_secs(), 900);
     assert!(c.authz.policy_files.is_some());
     assert_eq!((c.authz.peps.len(), c.authz.signal_sources.len()), (1, 1));
+    assert_eq!((c.audit.retention.as_secs(), c.audit.anomalies.session_addresses), (90 * 86400, 5));
+    assert!(c.audit.webhook.is_some());
 }
