@@ -24,7 +24,7 @@ async fn audit_page(server: &TestServer, query: &str) -> Value {
     resp.json().await.unwrap()
 }
 
-async fn audit(server: &TestServer, query: &str) -> Vec<Value> {
+pub(crate) async fn audit(server: &TestServer, query: &str) -> Vec<Value> {
     audit_page(server, query).await["events"].as_array().unwrap().clone()
 }
 
@@ -69,7 +69,7 @@ async fn sign_in_refresh_and_exchange_are_audited(backend: Backend) {
     assert_eq!(s, 200, "{exchanged}");
 
     let alice = sub_of(front_token);
-    let wanted = ["login.succeeded", "token.issued", "token.refreshed", "token.exchanged"];
+    let wanted = ["login.succeeded", "consent.granted", "token.issued", "token.refreshed", "token.exchanged"];
     eventually("the flow's events are written", || async {
         let events = audit(&server, &format!("subject={alice}")).await;
         let seen = types(&events);
@@ -418,7 +418,8 @@ async fn decisions_are_audited_as_sampled() {
     use std::path::{Path, PathBuf};
     let mut setup = crate::setup_or_skip!(Backend::Sqlite);
     let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/authzen-interop/latchkey.toml");
-    setup.toml = std::fs::read_to_string(&path).unwrap().replace("[authz]\n", "[authz]\ndecision_event_sample_every = 1\n");
+    setup.toml =
+        std::fs::read_to_string(&path).unwrap().replace("[authz]\n", "[authz]\ndecision_event_sample_every = 1\n");
     setup.config_file = Some(path);
     setup.env.insert("AUTHZEN_PDP_API_KEY".into(), crate::authzen_interop::PEP_KEY.into());
     let server = setup.start().await.unwrap();

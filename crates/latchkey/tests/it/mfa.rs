@@ -157,6 +157,19 @@ async fn totp_enrolment_and_step_up(backend: Backend) {
     assert_eq!(crate::sign_in::userinfo_status(&server, t1["access_token"].as_str().unwrap()).await, 401);
     let q = Browser::new().authorize_to_redirect(&authorize(&server, &[]), "alice", "alice-password").await.unwrap();
     assert!(q.contains_key("code"), "{q:?}");
+
+    // The audit log tells the story, the administrator as the reset's actor.
+    let wanted = ["mfa.enrolled", "mfa.failed", "mfa.verified", "user.second_factor_reset"];
+    latchkey_testkit::eventually("the second-factor events are written", || async {
+        let seen = crate::audit::audit(&server, &format!("subject={user}")).await;
+        wanted.iter().all(|w| seen.iter().any(|e| e["type"] == *w))
+    })
+    .await
+    .unwrap();
+    let events = crate::audit::audit(&server, &format!("subject={user}")).await;
+    assert!(events.iter().filter(|e| e["type"] == "mfa.failed").count() >= 3, "replays and a wrong code");
+    let reset = events.iter().find(|e| e["type"] == "user.second_factor_reset").unwrap();
+    assert_eq!(reset["actor"], "admin-key");
     server.stop().await;
 }
 crate::both_backends!(totp_enrolment_and_step_up);
