@@ -6,8 +6,10 @@
 //! Counting is a sliding window per key (account, address, client, user),
 //! and a key is flagged at most once per window, so a long attack raises
 //! one event per window rather than one per attempt. Memory is bounded:
-//! past `max_keys` keys, idle keys are dropped and new keys are not tracked
-//! until there is room again.
+//! at `max_keys` keys, idle keys are dropped and, if that is not enough,
+//! the tenth of keys seen longest ago, at most once a second (so a spray
+//! of new keys can neither grow memory nor make every event scan the map,
+//! nor lock real accounts out of detection).
 
 use std::collections::{HashMap, VecDeque};
 
@@ -63,11 +65,13 @@ struct Window {
 pub struct AnomalyDetector {
     thresholds: AnomalyThresholds,
     windows: HashMap<Key, Window>,
+    /// When the map was last made room in (seconds).
+    last_eviction: Option<i64>,
 }
 
 impl AnomalyDetector {
     pub fn new(thresholds: AnomalyThresholds) -> Self {
-        AnomalyDetector { thresholds, windows: HashMap::new() }
+        AnomalyDetector { thresholds, windows: HashMap::new(), last_eviction: None }
     }
 
     /// Whether `observe` can do anything with this event: a cheap check
@@ -92,8 +96,10 @@ impl AnomalyDetector {
         let t = self.thresholds.clone();
         let mut found = Vec::new();
         match event {
-            SecurityEvent::LoginFailed { username, user_id, .. } => {
-                let account = user_id.clone().unwrap_or_else(|| username.to_lowercase());
+            SecurityEvent::LoginFailed { username_hash, user_id, .. } => {
+                // The typed name (hashed), known account or not, so that
+                // throttled and refused attempts count together.
+                let account = username_hash.clone();
                 let subject = user_id.clone();
                 if let Some(count) =
                     self.count(Key::Account(account), t.login_failures, t.login_failure_window, now, "")
@@ -159,7 +165,10 @@ impl AnomalyDetector {
         }
         let window = i64::try_from(window).unwrap_or(i64::MAX);
         if !self.windows.contains_key(&key) && self.windows.len() >= self.thresholds.max_keys {
-            self.prune(now);
+            if self.last_eviction.is_none_or(|t| now > t) {
+                self.last_eviction = Some(now);
+                self.make_room(now);
+            }
             if self.windows.len() >= self.thresholds.max_keys {
                 return None;
             }
@@ -182,6 +191,22 @@ impl AnomalyDetector {
             return Some(w.seen.len() as u64);
         }
         None
+    }
+
+    /// Drops idle keys and, if the map is still full, the tenth seen
+    /// longest ago.
+    fn make_room(&mut self, now: i64) {
+        self.prune(now);
+        let max = self.thresholds.max_keys;
+        if self.windows.len() < max {
+            return;
+        }
+        let mut last_seen: Vec<i64> =
+            self.windows.values().map(|w| w.seen.back().map_or(i64::MIN, |(t, _)| *t)).collect();
+        let cut = (max / 10).max(1).min(last_seen.len().saturating_sub(1));
+        let (_, threshold, _) = last_seen.select_nth_unstable(cut);
+        let threshold = *threshold;
+        self.windows.retain(|_, w| w.seen.back().map_or(i64::MIN, |(t, _)| *t) > threshold);
     }
 
     /// Drops keys whose occurrences and flag have all run out.
@@ -209,7 +234,12 @@ mod tests {
     use super::*;
 
     fn failed(user: &str) -> SecurityEvent {
-        SecurityEvent::LoginFailed { username: user.into(), user_id: None, reason: "wrong_credentials".into() }
+        SecurityEvent::LoginFailed {
+            username: None,
+            username_hash: format!("h-{user}"),
+            user_id: None,
+            reason: "wrong_credentials".into(),
+        }
     }
 
     fn small() -> AnomalyThresholds {
@@ -294,15 +324,26 @@ mod tests {
     }
 
     #[test]
-    fn memory_is_bounded() {
+    fn memory_is_bounded_and_a_spray_cannot_blind_detection() {
         let mut d = AnomalyDetector::new(AnomalyThresholds { max_keys: 10, ..small() });
         for i in 0..1000 {
             d.observe(&failed(&format!("user{i}")), None, 0);
         }
         assert!(d.windows.len() <= 10);
+        // A second later the oldest tenth makes way, even under the spray,
+        // and a real burst is still seen.
+        for t in [1, 1, 1] {
+            d.observe(&failed(&format!("spray{t}")), None, t);
+        }
+        let mut found = Vec::new();
+        for t in 2..5 {
+            found.extend(d.observe(&failed("victim"), None, t));
+        }
+        assert!(d.windows.len() <= 10);
+        assert_eq!(found.len(), 1, "the burst on the victim is flagged");
         // Once the old keys are idle past their window, new ones fit again.
         d.observe(&failed("late"), None, 1000);
-        assert!(d.windows.contains_key(&Key::Account("late".into())));
+        assert!(d.windows.contains_key(&Key::Account("h-late".into())));
     }
 
     #[test]

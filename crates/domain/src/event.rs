@@ -163,10 +163,14 @@ pub enum SecurityEvent {
         acr: String,
         amr: Vec<String>,
     },
-    /// A sign-in was refused: `user_id` is set when the name is an account's.
-    /// `username` is what was typed, cut to 64 characters.
+    /// A sign-in was refused. The typed name is kept only when it is an
+    /// account's (`username`, `user_id`): people type passwords into the
+    /// name field, so an unknown name is kept only as `username_hash` (a
+    /// SHA-256 prefix of the case-folded name), enough to see one name
+    /// tried again and again.
     LoginFailed {
-        username: String,
+        username: Option<String>,
+        username_hash: String,
         user_id: Option<String>,
         reason: String,
     },
@@ -443,6 +447,25 @@ pub struct EventOrigin {
     pub actor: Option<String>,
 }
 
+/// Longest text kept in any field of a stored event.
+const MAX_FIELD_CHARS: usize = 512;
+
+/// Bounded, and without NUL (which PostgreSQL text refuses): an event
+/// built from what a caller sent can neither grow without bound nor make
+/// its batch fail to store.
+fn clean(s: &str) -> String {
+    s.chars().filter(|c| *c != '\0').take(MAX_FIELD_CHARS).collect()
+}
+
+fn clean_value(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => *s = clean(s),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(clean_value),
+        serde_json::Value::Object(map) => map.values_mut().for_each(clean_value),
+        _ => {}
+    }
+}
+
 impl AuditRecord {
     pub fn new(event: &SecurityEvent, origin: EventOrigin, at_ms: i64, node: Option<String>) -> AuditRecord {
         let mut details = serde_json::to_value(event).unwrap_or(serde_json::Value::Null);
@@ -450,17 +473,19 @@ impl AuditRecord {
         if let Some(map) = details.as_object_mut() {
             map.remove("type");
         }
+        clean_value(&mut details);
+        let text = |s: Option<&str>| s.map(clean);
         AuditRecord {
             id: 0,
             at_ms,
             kind: event.name().to_owned(),
             outcome: event.outcome().as_str().to_owned(),
-            actor: event.actor().or(origin.actor.as_deref()).or(event.client_id()).map(str::to_owned),
-            subject: event.subject().map(str::to_owned),
-            client_id: event.client_id().map(str::to_owned),
-            source_ip: origin.source_ip,
-            user_agent: origin.user_agent,
-            trace_id: origin.trace_id,
+            actor: text(event.actor().or(origin.actor.as_deref()).or(event.client_id())),
+            subject: text(event.subject()),
+            client_id: text(event.client_id()),
+            source_ip: text(origin.source_ip.as_deref()),
+            user_agent: text(origin.user_agent.as_deref()),
+            trace_id: text(origin.trace_id.as_deref()),
             node,
             details,
         }
@@ -491,5 +516,25 @@ impl EventSink for MemorySink {
             Ok(mut v) => v.push(event),
             Err(poisoned) => poisoned.into_inner().push(event),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_are_bounded_and_free_of_nul() {
+        let event = SecurityEvent::ClientAuthFailed { client_id: "c\0x".into(), reason: "r".repeat(100_000) };
+        let origin = EventOrigin { user_agent: Some("ua\0".into()), ..Default::default() };
+        let r = AuditRecord::new(&event, origin, 0, None);
+        assert_eq!(r.client_id.as_deref(), Some("cx"));
+        assert_eq!(r.user_agent.as_deref(), Some("ua"));
+        assert_eq!(r.details["reason"].as_str().map(|s| s.chars().count()), Some(MAX_FIELD_CHARS));
+        assert_eq!(r.details["client_id"], "cx");
+        assert_eq!(
+            (r.kind.as_str(), r.outcome.as_str(), r.actor.as_deref()),
+            ("client.auth_failed", "failure", Some("cx"))
+        );
     }
 }

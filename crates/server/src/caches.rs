@@ -167,8 +167,9 @@ pub struct Caches {
     /// Policies, the entity directory and the decision cache.
     pub authz: crate::authz::Runtime,
     watermark: AtomicI64,
-    /// The newest key change seen, and whether the key set must be re-read.
-    keys_change_seen: AtomicI64,
+    /// Key changes already acted on (ids within the re-read window), and
+    /// whether the key set must be re-read.
+    key_changes_seen: std::sync::Mutex<std::collections::BTreeSet<i64>>,
     keys_changed: std::sync::atomic::AtomicBool,
     /// When the feed was last read successfully (Unix seconds).
     last_sync: AtomicI64,
@@ -189,10 +190,10 @@ impl Caches {
         let caches = Caches::default();
         // Watermark first: a revocation landing between the two reads is
         // then read again from the feed rather than missed.
-        let latest = store.latest_change_id().await?;
-        caches.watermark.store(latest, Ordering::Release);
-        // Keys were just read at start: older key changes are done.
-        caches.keys_change_seen.store(latest, Ordering::Release);
+        // Key changes in the re-read window are acted on once more at the
+        // first sync: harmless, and it covers a rotation that landed
+        // between the start-up key read and this watermark.
+        caches.watermark.store(store.latest_change_id().await?, Ordering::Release);
         for (jti, exp) in store.active_revoked_jtis(UnixTime::now()).await? {
             caches.revocations.add(jti, exp);
         }
@@ -210,12 +211,16 @@ impl Caches {
             let newest = changes.iter().map(|(id, _)| *id).max().unwrap_or(after);
             let fresh = changes.iter().filter(|(id, _)| *id > after).count();
             for (id, change) in changes {
-                // Unlike the others, a key change is acted on once: the
-                // re-read window would otherwise reload the keys each time.
+                // Unlike the others, a key change is acted on once per id
+                // (the re-read window would reload the keys each time),
+                // including one that committed late with a smaller id.
                 if change == Change::KeysChanged {
-                    if self.keys_change_seen.fetch_max(id, Ordering::AcqRel) < id {
+                    let mut seen = self.key_changes_seen.lock().unwrap_or_else(|p| p.into_inner());
+                    if seen.insert(id) {
                         self.keys_changed.store(true, Ordering::Release);
                     }
+                    let floor = newest.saturating_sub(2 * latchkey_store::REREAD_WINDOW);
+                    seen.retain(|i| *i >= floor);
                     continue;
                 }
                 self.apply(change);
@@ -253,7 +258,8 @@ impl Caches {
             Change::TokenRevoked { jti, expires_at } => self.revocations.add(jti, expires_at),
             Change::SessionEnded { session_id } => self.sessions.ended(&session_id),
             Change::PolicyChanged { .. } | Change::EntityChanged { .. } => self.authz.apply(&change),
-            Change::KeysChanged => self.keys_changed.store(true, Ordering::Release),
+            // Acted on in `sync`, once per change id.
+            Change::KeysChanged => {}
         }
     }
 

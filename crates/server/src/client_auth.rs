@@ -133,9 +133,10 @@ pub async fn authenticate(
         let client_id = params.single("client_id").ok().flatten().map(str::to_owned).or_else(|| {
             headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(parse_basic).map(|(id, _)| id)
         });
+        // Both can carry what the caller sent: bounded, so an event stays small.
         state.events.emit(latchkey_domain::SecurityEvent::ClientAuthFailed {
             client_id: client_id.unwrap_or_default().chars().take(128).collect(),
-            reason: e.reason.clone().unwrap_or_default(),
+            reason: e.reason.as_deref().unwrap_or_default().chars().take(256).collect(),
         });
     }
     result

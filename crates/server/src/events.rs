@@ -1,6 +1,6 @@
-//! The server's event sink: security events go to the log (target
-//! `latchkey::security`) until the audit store exists, and the ones other
-//! nodes must hear about are appended to the store's event table.
+//! The process log as an event sink: every security event is also logged
+//! (target `latchkey::security`) beside the audit log (`crate::audit`),
+//! so a log pipeline sees it even when the database does not.
 
 use latchkey_domain::{EventSink, SecurityEvent};
 

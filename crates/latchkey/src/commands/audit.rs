@@ -93,10 +93,8 @@ pub async fn run(global: &Global, cmd: AuditCommand) -> Result<()> {
 async fn filters(ctx: &AdminContext, f: &AuditFilter) -> Result<String> {
     let mut q = String::new();
     if let Some(s) = &f.subject {
-        let subject = match ctx.store.get_user_by_username(s).await? {
-            Some(u) => u.id,
-            None => s.clone(),
-        };
+        // A username or user id; anything else is taken as it is (an entity).
+        let subject = super::session::user_id(ctx, s).await.unwrap_or_else(|_| s.clone());
         q.push_str(&format!("subject={}&", seg(&subject)));
     }
     for (name, value) in [("client_id", &f.client), ("type", &f.kind), ("outcome", &f.outcome)] {

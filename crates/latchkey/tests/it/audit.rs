@@ -85,8 +85,13 @@ async fn sign_in_refresh_and_exchange_are_audited(backend: Backend) {
     let first_login = seen.iter().position(|t| *t == "login.succeeded").unwrap();
     let first_issue = seen.iter().position(|t| *t == "token.issued").unwrap();
     assert!(first_login < first_issue, "oldest first: {seen:?}");
-    // Start-up events (the configured users) have no request behind them.
-    for e in events.iter().filter(|e| e["trace_id"].is_string()) {
+    // Start-up events (the configured users) have no request behind them;
+    // every event of the flow has its request's context.
+    let from_requests: Vec<&Value> = events.iter().filter(|e| e["trace_id"].is_string()).collect();
+    for w in wanted {
+        assert!(from_requests.iter().any(|e| e["type"] == w), "{w} has a trace id: {events:?}");
+    }
+    for e in from_requests {
         assert_eq!(e["subject"], alice.as_str(), "{e}");
         assert!(e["trace_id"].as_str().is_some_and(|t| !t.is_empty()), "{e}");
         assert_eq!(e["source_ip"], "127.0.0.1", "{e}");
@@ -155,12 +160,22 @@ async fn queries_filter_and_page(backend: Backend) {
     }
     assert_eq!(ids.len(), 5, "{ids:?}");
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
-    let newest: Vec<i64> = audit(&server, "type=client.auth_failed&order=desc&limit=2")
+    let page = audit_page(&server, "type=client.auth_failed&order=desc&limit=2").await;
+    let newest: Vec<i64> = page["events"].as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert_eq!(newest, vec![ids[4], ids[3]]);
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let older: Vec<i64> = audit(&server, &format!("type=client.auth_failed&order=desc&limit=2&cursor={cursor}"))
         .await
         .iter()
         .map(|e| e["id"].as_i64().unwrap())
         .collect();
-    assert_eq!(newest, vec![ids[4], ids[3]]);
+    assert_eq!(older, vec![ids[2], ids[1]], "newest first, continued below the cursor");
+    // `_` in a prefix is a character, not LIKE's wildcard; case is folded.
+    assert_eq!(audit(&server, "type=client.auth_*").await.len(), 5);
+    assert!(audit(&server, "type=client.auth__*").await.is_empty());
+    assert_eq!(audit(&server, "type=CLIENT.AUTH_FAILED").await.len(), 5);
+    let everything = serde_json::to_string(&audit(&server, "limit=1000").await).unwrap();
+    assert!(!everything.contains("wrong-secret"), "a presented secret is never recorded");
 
     for bad in ["limit=0", "limit=5000", "order=sideways", "cursor=x", "outcome=maybe", "since=soon", "type=*.x"] {
         let resp = server
@@ -223,6 +238,20 @@ async fn anomalies_are_flagged_counted_and_sent_signed() {
     assert_eq!(failed.len(), 3);
     assert!(failed[0]["subject"].as_str().is_some_and(|s| !s.is_empty()), "known account: its id is the subject");
     assert_eq!(failed[0]["details"]["username"], "alice");
+    // An unknown name is kept only as a hash: it may be a mistyped password.
+    let page =
+        Browser::new().authorize(&url, "Tr0ub4dor&3-in-the-name-field", "x").await.unwrap().text().await.unwrap();
+    assert!(page.contains("Wrong username or password"));
+    eventually("the unknown name's failure is written", || async {
+        audit(&server, "type=login.failed").await.len() == 4
+    })
+    .await
+    .unwrap();
+    let unknown = &audit(&server, "type=login.failed").await[3];
+    assert!(unknown["subject"].is_null() && unknown["details"]["username"].is_null(), "{unknown}");
+    assert_eq!(unknown["details"]["username_hash"].as_str().map(str::len), Some(16));
+    let everything = serde_json::to_string(&audit(&server, "limit=1000").await).unwrap();
+    assert!(!everything.contains("Tr0ub4dor") && !everything.contains("not-her-password"));
     let anomalies = audit(&server, "type=anomaly.detected").await;
     assert_eq!(anomalies.len(), 2, "one for the account, one for the address: {anomalies:?}");
     assert!(anomalies.iter().all(|a| a["outcome"] == "flagged" && a["details"]["kind"] == "login_failure_burst"));

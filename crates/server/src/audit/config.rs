@@ -23,7 +23,7 @@ pub struct AuditFile {
     pub queue_capacity: Option<usize>,
     /// At most this many events per write.
     pub batch: Option<usize>,
-    /// This node's name on its events (default: the listen address).
+    /// This node's name on its events (default: host name and listen port).
     pub node: Option<String>,
     #[serde(default)]
     pub anomalies: AnomaliesFile,
@@ -78,7 +78,7 @@ pub fn resolve(file: AuditFile, env: &dyn Fn(&str) -> Option<String>) -> Result<
             let parsed = url::Url::parse(&url)
                 .map_err(|_| invalid("audit.anomalies.webhook_url", format!("{url:?} is not an absolute URL")))?;
             if !matches!(parsed.scheme(), "https" | "http") {
-                return Err(invalid("audit.anomalies.webhook_url", "use an https URL"));
+                return Err(invalid("audit.anomalies.webhook_url", "use an https (or http) URL"));
             }
             let secret = secret.resolve("audit.anomalies.webhook_secret", env)?;
             if !crate::config::secret_has_enough_entropy(secret.expose()) {

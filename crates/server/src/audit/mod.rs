@@ -41,8 +41,9 @@ const WRITE_ATTEMPTS: u32 = 4;
 
 enum Message {
     Record(Box<AuditRecord>),
-    /// Answered once everything queued before it has been written.
-    Flush(oneshot::Sender<()>),
+    /// Answered once everything queued before it was handled: `true` if
+    /// all of it was written.
+    Flush(oneshot::Sender<bool>),
 }
 
 pub struct AuditLog {
@@ -86,11 +87,12 @@ impl AuditLog {
         })
     }
 
-    /// Waits (at most `timeout`) until every event queued so far is written.
+    /// Waits (at most `timeout`) until every event queued so far is
+    /// handled; `true` if all of them were written.
     pub async fn flush(&self, timeout: Duration) -> bool {
         let (tx, rx) = oneshot::channel();
         let sent = tokio::time::timeout(timeout, self.queue.send(Message::Flush(tx))).await;
-        matches!(sent, Ok(Ok(()))) && matches!(tokio::time::timeout(timeout, rx).await, Ok(Ok(())))
+        matches!(sent, Ok(Ok(()))) && matches!(tokio::time::timeout(timeout, rx).await, Ok(Ok(true)))
     }
 
     /// The current request's context, as recorded.
@@ -143,6 +145,17 @@ impl AuditLog {
     }
 }
 
+/// The JSON form of an event (query API, CLI, webhook): the record, with
+/// its time also in RFC 3339.
+pub fn event_json(r: &AuditRecord) -> serde_json::Value {
+    let mut v = serde_json::to_value(r).unwrap_or(serde_json::Value::Null);
+    if let Some(map) = v.as_object_mut() {
+        let time = std::time::UNIX_EPOCH + Duration::from_millis(u64::try_from(r.at_ms).unwrap_or(0));
+        map.insert("time".into(), serde_json::Value::String(humantime::format_rfc3339_millis(time).to_string()));
+    }
+    v
+}
+
 impl EventSink for AuditLog {
     fn emit(&self, event: SecurityEvent) {
         let origin = self.origin();
@@ -169,7 +182,9 @@ impl EventSink for AuditLog {
 
 /// The writer: takes up to `batch` queued events at a time and appends
 /// them in one transaction, retrying a failed batch a few times (with
-/// back-off) before dropping it, counted.
+/// back-off). If it still fails, the events are tried one by one, so that
+/// one bad row cannot take its whole batch down; what fails then is
+/// dropped, counted.
 async fn write_batches(
     store: Store,
     mut rx: mpsc::Receiver<Message>,
@@ -178,6 +193,8 @@ async fn write_batches(
 ) {
     let mut messages = Vec::with_capacity(batch);
     let mut records = Vec::with_capacity(batch);
+    // Whether everything since the last flush was written.
+    let mut all_written = true;
     while rx.recv_many(&mut messages, batch).await > 0 {
         let mut flushes = Vec::new();
         for m in messages.drain(..) {
@@ -199,15 +216,27 @@ async fn write_batches(
                     tokio::time::sleep(Duration::from_millis(200) * 2u32.pow(attempt)).await;
                 }
                 Err(e) => {
-                    counts.get_or_create(&AuditLabels { result: "dropped_write_failed" }).inc_by(records.len() as u64);
-                    tracing::error!(error = %e, dropped = records.len(), "writing audit events failed; events dropped");
+                    let mut dropped = 0u64;
+                    for r in &records {
+                        if store.append_audit(std::slice::from_ref(r)).await.is_err() {
+                            dropped += 1;
+                        }
+                    }
+                    let written = records.len() as u64 - dropped;
+                    counts.get_or_create(&AuditLabels { result: "written" }).inc_by(written);
+                    counts.get_or_create(&AuditLabels { result: "dropped_write_failed" }).inc_by(dropped);
+                    if dropped > 0 {
+                        all_written = false;
+                        tracing::error!(error = %e, dropped, "writing audit events failed; events dropped");
+                    }
                     break;
                 }
             }
         }
         records.clear();
         for done in flushes {
-            let _ = done.send(());
+            let _ = done.send(all_written);
+            all_written = true;
         }
     }
 }

@@ -37,7 +37,7 @@ impl Webhook {
     }
 
     pub fn deliver(&self, record: &AuditRecord) {
-        let Ok(body) = serde_json::to_vec(record) else { return };
+        let Ok(body) = serde_json::to_vec(&super::event_json(record)) else { return };
         if self.queue.try_send(body).is_err() {
             self.counts.get_or_create(&AuditLabels { result: "dropped" }).inc();
             tracing::warn!("anomaly webhook queue full: an anomaly was not delivered");

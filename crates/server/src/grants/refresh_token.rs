@@ -42,12 +42,14 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
 
     // Spent and replaced in one transaction (see the store for why).
     match state.store.rotate_refresh_token(&hash, &successor, now).await? {
-        ConsumeOutcome::Consumed(_) => {
-            // `false` when a concurrent reuse revoked the family first: the
-            // new tokens are then revoked with it (exactly one rotation
-            // succeeded; the family is gone all the same).
+        ConsumeOutcome::Consumed(true) => {
             refreshed(state, client, &grant);
             Ok(response)
+        }
+        // The grant was revoked since we read it: nothing was stored and
+        // the new access token is already revoked.
+        ConsumeOutcome::Consumed(false) => {
+            Err(invalid_grant("the authorization was revoked", "grant revoked during rotation"))
         }
         ConsumeOutcome::Replayed { grant_id, used_at, successor: old_successor } => {
             let grace = client.refresh_token_grace;

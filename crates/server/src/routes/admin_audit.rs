@@ -10,11 +10,10 @@
 //! `next_cursor` in `asc` order never skips an event.
 
 use std::collections::HashMap;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use latchkey_domain::AuditRecord;
 use latchkey_store::AuditQuery;
 use serde_json::{Value, json};
 
@@ -36,18 +35,8 @@ pub async fn list_events(
         Some(last) if records.len() as i64 == query.limit => Some(last.id.to_string()),
         _ => None,
     };
-    let events: Vec<Value> = records.iter().map(event_json).collect();
+    let events: Vec<Value> = records.iter().map(crate::audit::event_json).collect();
     Ok(Json(json!({ "events": events, "next_cursor": next_cursor })))
-}
-
-/// The JSON form of an event: the record, with its time also in RFC 3339.
-pub fn event_json(r: &AuditRecord) -> Value {
-    let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
-    if let Some(map) = v.as_object_mut() {
-        let time = UNIX_EPOCH + Duration::from_millis(u64::try_from(r.at_ms).unwrap_or(0));
-        map.insert("time".into(), Value::String(humantime::format_rfc3339_millis(time).to_string()));
-    }
-    v
 }
 
 fn parse_query(params: &HashMap<String, String>, now_ms: i64) -> Result<AuditQuery, ApiError> {
@@ -82,9 +71,10 @@ fn parse_query(params: &HashMap<String, String>, now_ms: i64) -> Result<AuditQue
     {
         return Err(ApiError::bad_request("outcome must be success, failure, denied or flagged"));
     }
-    let kind = text("type")?;
+    // Types are lower case; folding makes both databases' LIKE agree.
+    let kind = text("type")?.map(|k| k.to_lowercase());
     if let Some(k) = &kind
-        && k.trim_end_matches('*').contains('*')
+        && (k.matches('*').count() > 1 || k.strip_suffix('*').unwrap_or(k).contains('*'))
     {
         return Err(ApiError::bad_request("type takes one trailing * at most, e.g. token.*"));
     }
@@ -147,6 +137,7 @@ mod tests {
             ("cursor", "abc"),
             ("outcome", "ok"),
             ("type", "*.failed"),
+            ("type", "token.**"),
         ] {
             assert!(parse_query(&params(&[bad]), 0).is_err(), "{bad:?}");
         }

@@ -107,7 +107,7 @@ pub async fn submit(
     if let Some(until) = state.store.login_blocked_until([&account, &address], now).await? {
         let wait = until.0.saturating_sub(now.0).max(1);
         tracing::info!(source = %address, "sign-in throttled");
-        login_failed(&state, &username, "throttled").await;
+        login_failed(&state, &username, None, "throttled");
         let message = format!("Too many failed sign-ins. Wait {wait} seconds, then try again.");
         let mut response = login_page(&state, &req, StatusCode::TOO_MANY_REQUESTS, &tx, &username, Some(&message));
         response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(wait));
@@ -116,7 +116,10 @@ pub async fn submit(
     let Some(user) = check_password(&state, &username, &pass).await? else {
         state.store.record_login_failure(&account, now, &state.config.login_throttle_account).await?;
         state.store.record_login_failure(&address, now, &state.config.login_throttle_address).await?;
-        login_failed(&state, &username, "wrong_credentials").await;
+        // The account, if the name is one's (read after the password check,
+        // which costs far more, so timing still reveals nothing).
+        let account = state.store.get_user_by_username(&username).await.ok().flatten();
+        login_failed(&state, &username, account.as_ref(), "wrong_credentials");
         // One message for unknown user, wrong password and disabled account.
         return Ok(login_page(&state, &req, StatusCode::OK, &tx, &username, Some("Wrong username or password.")));
     };
@@ -138,12 +141,15 @@ pub async fn submit(
 }
 
 /// Audits a refused sign-in: under the account's id when the name is an
-/// account's (so a search by user finds it), with what was typed, cut short.
-async fn login_failed(state: &AppState, username: &str, reason: &str) {
-    let user_id = state.store.get_user_by_username(username).await.ok().flatten().map(|u| u.id);
+/// account's (so a search by user finds it); an unknown name only as a
+/// hash (it may be a password typed in the wrong field).
+fn login_failed(state: &AppState, username: &str, account: Option<&latchkey_domain::User>, reason: &str) {
+    let folded = username.to_lowercase();
+    let hash = latchkey_crypto::digest::hex(&latchkey_crypto::digest::secret_digest(&folded));
     state.events.emit(latchkey_domain::SecurityEvent::LoginFailed {
-        username: username.chars().take(64).collect(),
-        user_id,
+        username: account.map(|u| u.username.clone()),
+        username_hash: hash.chars().take(16).collect(),
+        user_id: account.map(|u| u.id.clone()),
         reason: reason.to_owned(),
     });
 }
