@@ -23,6 +23,7 @@ mod mfa;
 mod nodes;
 mod policy_cli;
 mod rate_limits;
+mod resource_kit;
 mod sandbox;
 mod serve;
 mod session_cli;

@@ -74,28 +74,8 @@ async fn totp_enrolment_and_step_up(backend: Backend) {
         .await
         .unwrap();
     assert!(html.contains("Confirm your password"), "a wrong password shows the form again");
-    let csrf = hidden_input(&html, "csrf").unwrap();
-    let html = browser
-        .post_form(&enrol, &[("csrf", &csrf), ("step", "password"), ("password", "alice-password")])
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let secret_b32 = html.split("<code id=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_string();
-    assert!(html.contains("otpauth://totp/"), "{html}");
-    let secret = latchkey_crypto::totp::base32_decode(&secret_b32).unwrap();
-    let now = latchkey_domain::UnixTime::now().0;
-    let csrf = hidden_input(&html, "csrf").unwrap();
+    let (secret, now) = enrol_totp(&server, &browser, "alice-password").await;
     let code = latchkey_crypto::totp::code_at(&secret, now);
-    let html = browser
-        .post_form(&enrol, &[("csrf", &csrf), ("step", "confirm"), ("code", &code)])
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(html.contains("Two-step verification is on"), "{html}");
     // Stored sealed: the database never holds the secret in the clear.
     let stored = server
         .state()
@@ -206,6 +186,7 @@ pub async fn enrol_totp(server: &TestServer, browser: &Browser, password: &str) 
         .await
         .unwrap();
     let secret_b32 = html.split("<code id=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    assert!(html.contains("otpauth://totp/"), "{html}");
     let secret = latchkey_crypto::totp::base32_decode(&secret_b32).unwrap();
     let now = latchkey_domain::UnixTime::now().0;
     let csrf = hidden_input(&html, "csrf").unwrap();

@@ -106,7 +106,7 @@ pub async fn start(backend: Backend) -> Option<(Setup, TestServer)> {
     Some((setup, server))
 }
 
-async fn rp(
+pub(crate) async fn rp(
     server: &TestServer,
     client_id: &str,
     secret: Option<&str>,

@@ -1,0 +1,209 @@
+//! The authorization server's signing keys, cached: discovery and the JWKS
+//! are fetched once, refreshed in the background before they go stale
+//! (honouring `Cache-Control: max-age` within bounds), refetched at most
+//! once per interval when a token names an unknown `kid` (so forged kids
+//! cannot cause a fetch storm), and the last good set keeps serving while
+//! the authorization server is unreachable.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use latchkey_crypto::signing_key::VerifyingKey;
+
+use crate::Error;
+
+/// Keys by kid; a kid may serve several algorithms (RSA without `alg`).
+pub(crate) type KeyMap = HashMap<String, Vec<VerifyingKey>>;
+
+#[derive(Debug, Clone)]
+pub struct KeyOptions {
+    /// How long a fetched set is used when the server sends no `max-age`.
+    pub default_ttl: Duration,
+    /// Bounds on a server's `max-age`.
+    pub min_ttl: Duration,
+    pub max_ttl: Duration,
+    /// At most one fetch per this interval because of an unknown kid.
+    pub unknown_kid_refetch_interval: Duration,
+    /// Per request to the authorization server.
+    pub timeout: Duration,
+}
+
+impl Default for KeyOptions {
+    fn default() -> Self {
+        KeyOptions {
+            default_ttl: Duration::from_secs(300),
+            min_ttl: Duration::from_secs(30),
+            max_ttl: Duration::from_secs(3600),
+            unknown_kid_refetch_interval: Duration::from_secs(30),
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+struct Fetched {
+    keys: Arc<KeyMap>,
+    /// When to fetch again.
+    refresh_at: Instant,
+}
+
+pub struct KeyCache {
+    jwks_uri: String,
+    http: reqwest::Client,
+    options: KeyOptions,
+    current: RwLock<Arc<KeyMap>>,
+    refresh_at: RwLock<Instant>,
+    /// Serialises fetches and remembers the last one made for an unknown kid.
+    fetching: tokio::sync::Mutex<Option<Instant>>,
+    fetches: std::sync::atomic::AtomicU64,
+}
+
+impl KeyCache {
+    /// Fetches the set once; fails if it cannot (a service should not start
+    /// without keys to verify with).
+    pub async fn load(jwks_uri: String, http: reqwest::Client, options: KeyOptions) -> Result<Arc<KeyCache>, Error> {
+        let cache = KeyCache {
+            jwks_uri,
+            http,
+            options,
+            current: RwLock::new(Arc::new(KeyMap::new())),
+            refresh_at: RwLock::new(Instant::now()),
+            fetching: tokio::sync::Mutex::new(None),
+            fetches: std::sync::atomic::AtomicU64::new(0),
+        };
+        let first = cache.fetch().await?;
+        cache.install(first);
+        Ok(Arc::new(cache))
+    }
+
+    /// A set that never changes and is never fetched (an unknown kid is
+    /// simply unknown).
+    pub fn fixed(keys: Vec<VerifyingKey>, mut options: KeyOptions) -> Arc<KeyCache> {
+        let mut map = KeyMap::new();
+        for key in keys {
+            map.entry(key.kid.clone()).or_default().push(key);
+        }
+        options.unknown_kid_refetch_interval = Duration::MAX;
+        Arc::new(KeyCache {
+            jwks_uri: String::new(),
+            http: reqwest::Client::new(),
+            options,
+            current: RwLock::new(Arc::new(map)),
+            refresh_at: RwLock::new(Instant::now()),
+            // As if just fetched: no refetch is ever due.
+            fetching: tokio::sync::Mutex::new(Some(Instant::now())),
+            fetches: std::sync::atomic::AtomicU64::new(0),
+        })
+    }
+
+    /// The keys in memory now: a cheap shared handle.
+    pub(crate) fn snapshot(&self) -> Arc<KeyMap> {
+        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// How many times the JWKS was fetched (for tests and metrics).
+    pub fn fetch_count(&self) -> u64 {
+        self.fetches.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// A token named `kid`, which is not in memory: fetch the set again,
+    /// unless that was done less than the refetch interval ago. Returns the
+    /// (possibly new) keys.
+    pub(crate) async fn refetch_for_unknown(&self, kid: &str) -> Arc<KeyMap> {
+        let mut last = self.fetching.lock().await;
+        // Another request may have fetched while we waited.
+        let now = self.snapshot();
+        if now.contains_key(kid) {
+            return now;
+        }
+        if last.is_some_and(|t| t.elapsed() < self.options.unknown_kid_refetch_interval) {
+            return now;
+        }
+        *last = Some(Instant::now());
+        match self.fetch().await {
+            Ok(fetched) => self.install(fetched),
+            Err(e) => tracing::warn!(error = %e, "refetching the JWKS for an unknown kid failed; keeping the last set"),
+        }
+        self.snapshot()
+    }
+
+    /// Refreshes the set whenever it is due, until the cache is dropped.
+    /// Failures keep the last good set and retry sooner.
+    pub fn spawn_refresh(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut retry = Duration::from_secs(1);
+            loop {
+                let Some(cache) = weak.upgrade() else { return };
+                let due = *cache.refresh_at.read().unwrap_or_else(|p| p.into_inner());
+                drop(cache);
+                tokio::time::sleep_until(due.into()).await;
+                let Some(cache) = weak.upgrade() else { return };
+                let result = {
+                    let _one_at_a_time = cache.fetching.lock().await;
+                    cache.fetch().await
+                };
+                match result {
+                    Ok(fetched) => {
+                        cache.install(fetched);
+                        retry = Duration::from_secs(1);
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "refreshing the JWKS failed; keeping the last set");
+                        *cache.refresh_at.write().unwrap_or_else(|p| p.into_inner()) = Instant::now() + retry;
+                        retry = (retry * 2).min(cache.options.min_ttl);
+                    }
+                }
+            }
+        })
+    }
+
+    fn install(&self, fetched: Fetched) {
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = fetched.keys;
+        *self.refresh_at.write().unwrap_or_else(|p| p.into_inner()) = fetched.refresh_at;
+    }
+
+    async fn fetch(&self) -> Result<Fetched, Error> {
+        self.fetches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let response = self
+            .http
+            .get(&self.jwks_uri)
+            .timeout(self.options.timeout)
+            .send()
+            .await
+            .map_err(|e| Error::Unreachable(e.without_url().to_string()))?;
+        if !response.status().is_success() {
+            return Err(Error::Unreachable(format!("the JWKS answered {}", response.status())));
+        }
+        let max_age =
+            response.headers().get(reqwest::header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).and_then(max_age);
+        let text = response.text().await.map_err(|e| Error::Unreachable(e.without_url().to_string()))?;
+        let parsed = latchkey_crypto::jwk::parse_public_jwks(&text).map_err(|e| Error::BadKeys(e.to_string()))?;
+        let mut keys = KeyMap::new();
+        for key in parsed {
+            keys.entry(key.kid.clone()).or_default().push(key);
+        }
+        let ttl = max_age.unwrap_or(self.options.default_ttl).clamp(self.options.min_ttl, self.options.max_ttl);
+        // Refresh a little before the set goes stale.
+        Ok(Fetched { keys: Arc::new(keys), refresh_at: Instant::now() + ttl.mul_f64(0.9) })
+    }
+}
+
+fn max_age(cache_control: &str) -> Option<Duration> {
+    cache_control.split(',').find_map(|d| {
+        let (name, value) = d.trim().split_once('=')?;
+        name.trim().eq_ignore_ascii_case("max-age").then(|| value.trim().parse().ok().map(Duration::from_secs))?
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_age_is_read_from_cache_control() {
+        assert_eq!(max_age("public, max-age=120"), Some(Duration::from_secs(120)));
+        assert_eq!(max_age("no-store"), None);
+        assert_eq!(max_age("max-age=abc"), None);
+    }
+}

@@ -1,0 +1,235 @@
+//! Strict local verification of Latchkey access tokens (RFC 9068): the
+//! signature with an allow-list of algorithms (the algorithm comes from
+//! the key, never from the token: no `none`, no HMAC keyed with a public
+//! key), `typ` `at+jwt`, `iss` exact, `aud` containing this service,
+//! `exp`/`nbf`/`iat` with a small leeway, then revocation (if a feed is
+//! followed), then the route's requirements: scopes, `acr`, `max_age`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use latchkey_crypto::jws;
+use latchkey_domain::access_token::{AccessTokenClaims, TokenProblem};
+use latchkey_domain::{SigningAlg, UnixTime};
+
+use crate::keys::{KeyCache, KeyOptions};
+use crate::revocations::RevocationFeed;
+use crate::{Error, Rejection};
+
+#[derive(Debug, Clone)]
+pub struct VerifierConfig {
+    /// The authorization server's issuer identifier, compared exactly.
+    pub issuer: String,
+    /// This service's identifier: `aud` must contain it.
+    pub audience: String,
+    /// Accepted signature algorithms (asymmetric only; HMAC and `none`
+    /// cannot be named).
+    pub algorithms: Vec<SigningAlg>,
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`.
+    pub leeway: Duration,
+    pub keys: KeyOptions,
+}
+
+impl VerifierConfig {
+    pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
+        VerifierConfig {
+            issuer: issuer.into(),
+            audience: audience.into(),
+            algorithms: vec![SigningAlg::ES256, SigningAlg::RS256, SigningAlg::PS256, SigningAlg::EdDSA],
+            leeway: Duration::from_secs(5),
+            keys: KeyOptions::default(),
+        }
+    }
+}
+
+/// What a route requires of a valid token beyond validity.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Requirement {
+    /// Every one of these scopes.
+    pub scopes: Vec<String>,
+    /// One of these `acr` values (RFC 9470).
+    pub acr_values: Vec<String>,
+    /// Authentication no older than this (RFC 9470 `max_age`).
+    pub max_age: Option<Duration>,
+}
+
+impl Requirement {
+    pub fn scopes<I: IntoIterator<Item = S>, S: Into<String>>(scopes: I) -> Self {
+        Requirement { scopes: scopes.into_iter().map(Into::into).collect(), ..Default::default() }
+    }
+
+    pub fn with_acr<I: IntoIterator<Item = S>, S: Into<String>>(mut self, acr_values: I) -> Self {
+        self.acr_values = acr_values.into_iter().map(Into::into).collect();
+        self
+    }
+
+    pub fn with_max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = Some(max_age);
+        self
+    }
+}
+
+/// A token that passed every check: its claims, and the token itself (for
+/// passing on, e.g. as the subject of an AuthZEN decision).
+#[derive(Debug, Clone)]
+pub struct VerifiedToken {
+    pub claims: Arc<AccessTokenClaims>,
+    pub token: Arc<str>,
+}
+
+pub struct Verifier {
+    config: VerifierConfig,
+    keys: Arc<KeyCache>,
+    revocations: Option<Arc<RevocationFeed>>,
+    /// The background JWKS refresh, stopped with the verifier.
+    refresh: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Verifier {
+    fn drop(&mut self) {
+        if let Some(task) = &self.refresh {
+            task.abort();
+        }
+    }
+}
+
+impl Verifier {
+    /// Reads the server's metadata (`{issuer}/.well-known/openid-configuration`),
+    /// checks its `issuer`, fetches the JWKS and keeps it fresh.
+    pub async fn discover(config: VerifierConfig, http: reqwest::Client) -> Result<Verifier, Error> {
+        let url = format!("{}/.well-known/openid-configuration", config.issuer.trim_end_matches('/'));
+        let response = http
+            .get(&url)
+            .timeout(config.keys.timeout)
+            .send()
+            .await
+            .map_err(|e| Error::Unreachable(e.without_url().to_string()))?;
+        if !response.status().is_success() {
+            return Err(Error::Unreachable(format!("discovery answered {}", response.status())));
+        }
+        let doc: serde_json::Value =
+            response.json().await.map_err(|e| Error::Unreachable(format!("discovery: {}", e.without_url())))?;
+        // OIDC Discovery §4.3: the document must name the issuer we asked.
+        if doc["issuer"].as_str() != Some(config.issuer.as_str()) {
+            return Err(Error::Discovery(format!("the document's issuer {} is not {}", doc["issuer"], config.issuer)));
+        }
+        let jwks_uri =
+            doc["jwks_uri"].as_str().ok_or_else(|| Error::Discovery("the document has no jwks_uri".into()))?.to_owned();
+        Self::with_jwks_uri(config, jwks_uri, http).await
+    }
+
+    /// With fixed keys and no fetching at all (pinned keys, benchmarks).
+    pub fn with_keys(config: VerifierConfig, keys: Vec<latchkey_crypto::signing_key::VerifyingKey>) -> Verifier {
+        let keys = KeyCache::fixed(keys, config.keys.clone());
+        Verifier { config, keys, revocations: None, refresh: None }
+    }
+
+    /// Without discovery: the JWKS at `jwks_uri`.
+    pub async fn with_jwks_uri(
+        config: VerifierConfig,
+        jwks_uri: String,
+        http: reqwest::Client,
+    ) -> Result<Verifier, Error> {
+        let keys = KeyCache::load(jwks_uri, http, config.keys.clone()).await?;
+        let refresh = keys.spawn_refresh();
+        Ok(Verifier { config, keys, revocations: None, refresh: Some(refresh) })
+    }
+
+    /// Also refuses tokens the revocation feed names (see [`RevocationFeed`]).
+    pub fn with_revocations(mut self, feed: Arc<RevocationFeed>) -> Self {
+        self.revocations = Some(feed);
+        self
+    }
+
+    pub fn config(&self) -> &VerifierConfig {
+        &self.config
+    }
+
+    pub fn keys(&self) -> &KeyCache {
+        &self.keys
+    }
+
+    /// Verifies `token` and checks `requirement`. A token signed by a key
+    /// not yet in memory makes the JWKS be fetched again (at most once per
+    /// `unknown_kid_refetch_interval`).
+    pub async fn verify(&self, token: &str, requirement: &Requirement) -> Result<VerifiedToken, Rejection> {
+        match self.verify_cached(token, requirement) {
+            Err(Rejection::UnknownKey(kid)) => {
+                self.keys.refetch_for_unknown(&kid).await;
+                self.verify_cached(token, requirement)
+            }
+            other => other,
+        }
+    }
+
+    /// [`Self::verify`] with the keys in memory only (never waits).
+    pub fn verify_cached(&self, token: &str, requirement: &Requirement) -> Result<VerifiedToken, Rejection> {
+        let keys = self.keys.snapshot();
+        let verified = self.check_signature(token, &keys)?;
+        let claims: AccessTokenClaims = serde_json::from_slice(&verified.payload)
+            .map_err(|e| Rejection::Invalid(TokenProblem::Malformed(format!("claims: {e}"))))?;
+        let now = UnixTime::now();
+        claims.check(&self.config.issuer, now, self.config.leeway).map_err(Rejection::Invalid)?;
+        if !claims.aud.contains(&self.config.audience) {
+            return Err(Rejection::Invalid(TokenProblem::WrongAudience(self.config.audience.clone())));
+        }
+        if let Some(feed) = &self.revocations {
+            feed.check(&claims.jti, claims.sid.as_deref())?;
+        }
+        check_requirement(&claims, requirement, now)?;
+        Ok(VerifiedToken { claims: Arc::new(claims), token: Arc::from(token) })
+    }
+
+    fn check_signature(&self, token: &str, keys: &crate::keys::KeyMap) -> Result<jws::Verified, Rejection> {
+        let allowed = &self.config.algorithms;
+        let verified = jws::verify_by_header(token, |header| {
+            keys.get(header.kid.as_deref()?)?.iter().find(|k| k.alg.as_str() == header.alg && allowed.contains(&k.alg))
+        });
+        let verified = match verified {
+            Ok(v) => v,
+            Err(jws::JwsError::UnknownKid(kid)) => {
+                // Known kid, but not for this algorithm (or not allowed):
+                // that is a forgery, not a key we have yet to fetch.
+                if let Some(candidates) = keys.get(&kid) {
+                    let alg = jws::decode_unverified(token).map(|(h, _, _)| h.alg).unwrap_or_default();
+                    let reason = if candidates.iter().any(|k| k.alg.as_str() == alg) {
+                        format!("algorithm {alg} is not accepted by this service")
+                    } else {
+                        format!("the token names algorithm {alg} but key {kid} is not for it")
+                    };
+                    return Err(Rejection::Invalid(TokenProblem::Signature(reason)));
+                }
+                return Err(Rejection::UnknownKey(kid));
+            }
+            Err(e @ (jws::JwsError::Malformed | jws::JwsError::BadHeader | jws::JwsError::BadPayload)) => {
+                return Err(Rejection::Invalid(TokenProblem::Malformed(e.to_string())));
+            }
+            Err(e) => return Err(Rejection::Invalid(TokenProblem::Signature(e.to_string()))),
+        };
+        // RFC 9068 §4: `at+jwt`, or its full media type.
+        match verified.header.typ.as_deref() {
+            Some(t) if t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt") => {}
+            other => return Err(Rejection::Invalid(TokenProblem::WrongType(other.map(str::to_owned)))),
+        }
+        Ok(verified)
+    }
+}
+
+/// Scopes first (403 `insufficient_scope`), then the authentication
+/// context (401 `insufficient_user_authentication`, RFC 9470).
+pub fn check_requirement(claims: &AccessTokenClaims, r: &Requirement, now: UnixTime) -> Result<(), Rejection> {
+    let granted = claims.scopes();
+    if !r.scopes.iter().all(|s| granted.contains(s)) {
+        return Err(Rejection::InsufficientScope { required: r.scopes.clone() });
+    }
+    let acr_ok = r.acr_values.is_empty() || claims.acr.as_ref().is_some_and(|a| r.acr_values.contains(a));
+    let fresh = match (r.max_age, claims.auth_time) {
+        (None, _) => true,
+        (Some(max), Some(t)) => now.0.saturating_sub(t) <= i64::try_from(max.as_secs()).unwrap_or(i64::MAX),
+        (Some(_), None) => false,
+    };
+    if !acr_ok || !fresh {
+        return Err(Rejection::StepUp { acr_values: r.acr_values.clone(), max_age: r.max_age });
+    }
+    Ok(())
+}
