@@ -158,7 +158,10 @@ pub async fn seed_dev(store: &Store, data_dir: &Path, events: &dyn EventSink) ->
         access_token_ttl: None,
         signing_alg: None,
         forwarded_claims: vec![],
-        introspection_clients: vec![],
+        // The sandbox service stands for the API's own resource server: it
+        // may introspect and follow the revocation feed
+        // (examples/protected-api).
+        introspection_clients: vec![DEV_SERVICE_CLIENT.into()],
     };
     store.upsert_resource(&resource, Origin::Dev, now).await?;
 

@@ -11,11 +11,11 @@ use serde_json::{Value, json};
 
 use crate::sign_in::{WEB_REDIRECT, WEB_SECRET, auth_url, token_request};
 
-const PEP_KEY: &str = "bank-pep-key-0123456789abcdef";
+pub const PEP_KEY: &str = "bank-pep-key-0123456789abcdef";
 const IDV_KEY: &str = "idv-source-key-0123456789abcdef";
 const IDV_HMAC: &str = "idv-hmac-secret-0123456789abcdef";
 const FRAUD_KEY: &str = "fraud-source-key-0123456789abcdef";
-const BANK: &str = "https://bank.api.test";
+pub const BANK: &str = "https://bank.api.test";
 pub const SANDBOX: &str = "https://sandbox.api.test";
 const PRODUCTION: &str = "https://api.test";
 const MFA: &str = "urn:latchkey:acr:mfa";
@@ -192,7 +192,7 @@ fn now() -> i64 {
 }
 
 /// Alice signs in to the bank with her password; (browser, token response).
-async fn alice_signs_in(server: &TestServer, scope: &str) -> (Browser, Value) {
+pub async fn alice_signs_in(server: &TestServer, scope: &str) -> (Browser, Value) {
     let browser = Browser::new();
     let url = bank_auth_url(server, scope, &[]);
     let q = browser.authorize_to_redirect(&url, "alice", "alice-password").await.unwrap();
@@ -200,7 +200,7 @@ async fn alice_signs_in(server: &TestServer, scope: &str) -> (Browser, Value) {
     (browser, tokens)
 }
 
-fn bank_auth_url(server: &TestServer, scope: &str, extra: &[(&str, &str)]) -> String {
+pub fn bank_auth_url(server: &TestServer, scope: &str, extra: &[(&str, &str)]) -> String {
     let mut params = vec![
         ("response_type", "code"),
         ("client_id", "bank"),
@@ -213,7 +213,7 @@ fn bank_auth_url(server: &TestServer, scope: &str, extra: &[(&str, &str)]) -> St
     auth_url(server, &params)
 }
 
-async fn redeem(server: &TestServer, code: &str) -> Value {
+pub async fn redeem(server: &TestServer, code: &str) -> Value {
     let (s, t, _) = token_request(
         server,
         Some(("bank", WEB_SECRET)),

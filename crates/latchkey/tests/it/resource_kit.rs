@@ -439,3 +439,56 @@ async fn the_middleware_answers_by_the_rfcs_and_step_up_round_trips() {
     serving.abort();
     server.stop().await;
 }
+
+/// The example API (examples/protected-api) on scenario B's bank: a
+/// decision per account, and a payout that needs a fresh second factor,
+/// reached by stepping up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_api_asks_the_decision_point_and_steps_up() {
+    use crate::authz_scenarios::{BANK, PEP_KEY, admin, alice_signs_in, bank_auth_url, redeem};
+    let Some((_setup, server)) = crate::authz_scenarios::start(Backend::Sqlite).await else { return };
+    let (browser, t0) = alice_signs_in(&server, "openid account:read").await;
+    let token = t0["access_token"].as_str().unwrap().to_owned();
+    let alice = claims_of(&token)["sub"].as_str().unwrap().to_owned();
+    let (s, _) = admin(
+        &server,
+        reqwest::Method::PUT,
+        "/admin/v1/entities/Account/acc-alice",
+        Some(json!({ "attributes": { "owner": alice } })),
+    )
+    .await;
+    assert_eq!(s, 200);
+
+    let config = VerifierConfig::new(server.issuer(), BANK);
+    let verifier = Arc::new(Verifier::discover(config, reqwest::Client::new()).await.unwrap());
+    let decisions = Some(Arc::new(latchkey_resource::Decisions::new(server.issuer(), PEP_KEY, reqwest::Client::new())));
+    let app = protected_api::router(protected_api::Api { verifier, decisions });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = format!("http://{}", listener.local_addr().unwrap());
+    let serving = tokio::spawn(async move { axum::serve(listener, app).await });
+    let http = reqwest::Client::new();
+    let call = |method: reqwest::Method, path: &str, token: &str| {
+        let req = http.request(method, format!("{api}{path}")).bearer_auth(token);
+        async move {
+            let resp = req.send().await.unwrap();
+            let challenge = resp.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned());
+            (resp.status().as_u16(), challenge)
+        }
+    };
+
+    assert_eq!(call(reqwest::Method::GET, "/me", &token).await.0, 200);
+    assert_eq!(call(reqwest::Method::GET, "/accounts/acc-alice", &token).await.0, 200);
+    assert_eq!(call(reqwest::Method::GET, "/accounts/acc-bob", &token).await.0, 403, "not hers");
+    let (s, c) = call(reqwest::Method::POST, "/accounts/acc-alice/payout", &token).await;
+    assert_eq!(s, 401);
+    let c = c.unwrap();
+    assert!(c.contains("insufficient_user_authentication") && c.contains(MFA) && c.contains("max_age=300"), "{c}");
+
+    let (secret, used_at) = crate::mfa::enrol_totp(&server, &browser, "alice-password").await;
+    let url = bank_auth_url(&server, "openid account:read", &[("acr_values", MFA), ("max_age", "300")]);
+    let q = crate::mfa::step_up(&browser, &url, &secret, used_at).await;
+    let strong = redeem(&server, &q["code"]).await["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(call(reqwest::Method::POST, "/accounts/acc-alice/payout", &strong).await.0, 200);
+    serving.abort();
+    server.stop().await;
+}
