@@ -218,8 +218,10 @@ impl Verifier {
 /// Scopes first (403 `insufficient_scope`), then the authentication
 /// context (401 `insufficient_user_authentication`, RFC 9470).
 pub fn check_requirement(claims: &AccessTokenClaims, r: &Requirement, now: UnixTime) -> Result<(), Rejection> {
-    let granted = claims.scopes();
-    if !r.scopes.iter().all(|s| granted.contains(s)) {
+    // Straight from the claim, without building a set: this runs for
+    // every request.
+    let granted = || claims.scope.as_deref().unwrap_or_default().split(' ');
+    if !r.scopes.iter().all(|s| granted().any(|g| g == s)) {
         return Err(Rejection::InsufficientScope { required: r.scopes.clone() });
     }
     let acr_ok = r.acr_values.is_empty() || claims.acr.as_ref().is_some_and(|a| r.acr_values.contains(a));
@@ -232,4 +234,61 @@ pub fn check_requirement(claims: &AccessTokenClaims, r: &Requirement, now: UnixT
         return Err(Rejection::StepUp { acr_values: r.acr_values.clone(), max_age: r.max_age });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use latchkey_domain::access_token::Audience;
+
+    fn claims(scope: &str, acr: Option<&str>, auth_time: Option<i64>) -> AccessTokenClaims {
+        AccessTokenClaims {
+            iss: "https://as".into(),
+            sub: "u".into(),
+            aud: Audience::One("https://api".into()),
+            exp: 2000,
+            iat: 1000,
+            nbf: None,
+            jti: "j".into(),
+            client_id: "c".into(),
+            scope: Some(scope.into()),
+            sid: None,
+            auth_time,
+            acr: acr.map(str::to_owned),
+            amr: None,
+            act: None,
+            may_act: None,
+            extra: Default::default(),
+        }
+    }
+
+    #[test]
+    fn scopes_then_authentication_context() {
+        let now = UnixTime(1500);
+        let read = Requirement::scopes(["orders:read"]);
+        assert_eq!(check_requirement(&claims("openid orders:read", None, None), &read, now), Ok(()));
+        assert!(
+            matches!(
+                check_requirement(&claims("orders:reader", None, None), &read, now),
+                Err(Rejection::InsufficientScope { .. })
+            ),
+            "whole scope tokens only"
+        );
+        let strong = read.clone().with_acr(["mfa"]).with_max_age(Duration::from_secs(300));
+        assert_eq!(check_requirement(&claims("orders:read", Some("mfa"), Some(1300)), &strong, now), Ok(()));
+        let step_up = |c| check_requirement(&c, &strong, now);
+        assert!(matches!(step_up(claims("orders:read", Some("pwd"), Some(1300))), Err(Rejection::StepUp { .. })));
+        assert!(
+            matches!(step_up(claims("orders:read", Some("mfa"), Some(1100))), Err(Rejection::StepUp { .. })),
+            "too old"
+        );
+        assert!(
+            matches!(step_up(claims("orders:read", Some("mfa"), None)), Err(Rejection::StepUp { .. })),
+            "no auth_time"
+        );
+        assert!(
+            matches!(step_up(claims("", Some("mfa"), Some(1300))), Err(Rejection::InsufficientScope { .. })),
+            "scope first"
+        );
+    }
 }
