@@ -58,6 +58,104 @@ pub enum Command {
     /// The audit log, through a running server's admin API, as JSON lines.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Decode a JWT, or verify one with every check explained.
+    #[command(subcommand)]
+    Jwt(JwtCommand),
+    /// A PKCE code verifier and its S256 challenge (RFC 7636).
+    Pkce(PkceArgs),
+    /// The error reference: what an OAuth error code means and what to do.
+    #[command(subcommand)]
+    Errors(ErrorsCommand),
+    /// Ask a decision point (AuthZEN). Exit code 0: allow, 2: deny, 1: error.
+    #[command(subcommand)]
+    Authz(AuthzCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JwtCommand {
+    /// Header and claims as JSON, without verifying anything.
+    Decode {
+        /// The token, or - to read it from stdin.
+        token: String,
+    },
+    /// Every check with pass, fail or skipped, and a hint for each failure.
+    /// Exit code 0: valid, 2: invalid, 1: error (e.g. keys unreachable).
+    Verify(JwtVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JwtVerifyArgs {
+    /// The token, or - to read it from stdin.
+    pub token: String,
+    /// The expected issuer; its JWKS is found through discovery unless --jwks is given.
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// The expected audience (an API identifier).
+    #[arg(long)]
+    pub audience: Option<String>,
+    /// Keys: a JWKS or JWK file, or a JWKS URL.
+    #[arg(long, value_name = "FILE|URL")]
+    pub jwks: Option<String>,
+    /// A scope the token must carry (repeatable).
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    /// Accept any `typ` (e.g. an ID token); by default `at+jwt` is required.
+    #[arg(long)]
+    pub any_type: bool,
+    /// Clock skew allowed on exp, nbf and iat.
+    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    pub leeway: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PkceArgs {
+    /// Check this verifier and print its challenge, instead of making one.
+    #[arg(long, allow_hyphen_values = true)]
+    pub verifier: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ErrorsCommand {
+    /// Every error code, one per line.
+    List,
+    /// What one error code means and what to do about it.
+    Show {
+        code: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthzCommand {
+    /// One AuthZEN evaluation. The caller's key comes from LATCHKEY_PEP_KEY.
+    Check(AuthzCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuthzCheckArgs {
+    /// The subject as TYPE:ID (e.g. User:alice).
+    #[arg(long, required_unless_present = "subject_token", allow_hyphen_values = true)]
+    pub subject: Option<String>,
+    /// An access token as the subject instead.
+    #[arg(long, conflicts_with = "subject")]
+    pub subject_token: Option<String>,
+    /// The action's name.
+    #[arg(long)]
+    pub action: String,
+    /// The resource as TYPE:ID.
+    #[arg(long, allow_hyphen_values = true)]
+    pub resource: String,
+    /// Print the whole answer as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The server's base URL [default: the configured issuer, else http://127.0.0.1:8080].
+    #[arg(long, env = "LATCHKEY_SERVER", value_name = "URL")]
+    pub server: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

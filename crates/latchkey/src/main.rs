@@ -16,6 +16,8 @@ fn main() -> std::process::ExitCode {
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // A negative answer, already printed (a deny, an invalid token).
+        Err(e) if e.downcast_ref::<commands::Negative>().is_some() => std::process::ExitCode::from(2),
         Err(e) => {
             // One line naming the problem and, where we know it, the fix.
             eprintln!("error: {}", one_line(&e));

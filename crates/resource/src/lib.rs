@@ -16,6 +16,7 @@
 pub mod authzen;
 #[cfg(feature = "axum")]
 pub mod axum;
+pub mod explain;
 pub mod keys;
 pub mod revocations;
 pub mod verifier;

@@ -1,8 +1,12 @@
 //! One module per command group; shared start-up steps live here.
 
 mod audit;
+mod authz;
 mod client;
+mod errors;
+mod jwt;
 mod key;
+mod pkce;
 mod policy;
 mod serve;
 mod session;
@@ -23,6 +27,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Policy(cmd) => policy::run(&cli.global, cmd).await,
         Command::Session(cmd) => session::run(&cli.global, cmd).await,
         Command::Audit(cmd) => audit::run(&cli.global, cmd).await,
+        Command::Jwt(cmd) => jwt::run(cmd).await,
+        Command::Pkce(args) => pkce::run(args),
+        Command::Errors(cmd) => errors::run(cmd),
+        Command::Authz(cmd) => authz::run(&cli.global, cmd).await,
     };
     // What the command changed goes to the audit log too, whether or not
     // it then failed.
@@ -33,6 +41,29 @@ pub async fn run(cli: Cli) -> Result<()> {
         eprintln!("warning: {} audit event(s) could not be written: {e:#}", recorded.len());
     }
     result
+}
+
+/// A command's negative answer (exit code 2): a deny, an invalid token.
+/// What to say was already printed.
+#[derive(Debug)]
+pub struct Negative;
+
+impl std::fmt::Display for Negative {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("negative answer")
+    }
+}
+
+impl std::error::Error for Negative {}
+
+/// Reads a value given on the command line, or stdin for `-`.
+pub fn arg_or_stdin(value: &str) -> Result<String> {
+    if value != "-" {
+        return Ok(value.to_owned());
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).context("reading stdin")?;
+    Ok(text.trim().to_owned())
 }
 
 /// Audit events of this command, written once it is done.

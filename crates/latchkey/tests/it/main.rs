@@ -13,6 +13,7 @@ mod authzen_interop;
 mod authzen_protocol;
 mod cli;
 mod config;
+mod dev_cli;
 mod discovery;
 mod exchange;
 mod http_edge;

@@ -1,0 +1,185 @@
+//! The developer commands, as the real binary: `pkce`, `errors`,
+//! `jwt decode|verify` against a running server's keys, and `authz check`
+//! against the AuthZEN interop example. Exit codes: 0 success (valid,
+//! allow), 2 a negative answer (invalid, deny), 1 an error.
+
+use std::io::Write;
+use std::process::{Output, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::cli::latchkey;
+
+fn run(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+    let mut cmd = latchkey();
+    cmd.args(args).env("NO_COLOR", "1").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn pkce_makes_and_checks_verifiers() {
+    let out = run(&["pkce", "--json"], &[], None);
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let verifier = v["code_verifier"].as_str().unwrap();
+    assert_eq!(verifier.len(), 43, "256 random bits");
+    assert_eq!(v["code_challenge"], latchkey_crypto::digest::pkce_s256(verifier));
+    assert_eq!(v["code_challenge_method"], "S256");
+    // RFC 7636 appendix B.
+    let out = run(&["pkce", "--verifier", "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"], &[], None);
+    assert!(stdout(&out).contains("code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"), "{}", stdout(&out));
+    let out = run(&["pkce", "--verifier", "too-short"], &[], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("43 to 128"));
+}
+
+#[test]
+fn errors_are_explained() {
+    let out = run(&["errors", "list"], &[], None);
+    assert!(stdout(&out).lines().any(|l| l == "invalid_grant"));
+    let out = run(&["errors", "show", "invalid_grant", "--json"], &[], None);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"], "invalid_grant");
+    assert!(!v["explanation"].as_str().unwrap().is_empty());
+    let out = run(&["errors", "show", "no_such_error"], &[], None);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jwt_decode_and_verify_explain_each_check() {
+    let setup = crate::setup_or_skip!(latchkey_testkit::Backend::Sqlite).with_toml(&crate::sign_in::config());
+    let server = setup.start().await.unwrap();
+    let (s, b, _) = crate::sign_in::token_request(
+        &server,
+        Some(("orders-api", crate::sign_in::WEB_SECRET)),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let token = b["access_token"].as_str().unwrap().to_owned();
+    let issuer = server.issuer().to_owned();
+    let aud = latchkey_crypto::jws::decode_unverified(&token).map(|(_, p, _)| p).unwrap();
+    let aud = serde_json::from_slice::<Value>(&aud).unwrap()["aud"].as_str().unwrap().to_owned();
+
+    // decode: from the argument and from stdin.
+    let out = run(&["jwt", "decode", &token], &[], None);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["header"]["typ"], "at+jwt");
+    assert_eq!(v["claims"]["iss"], issuer.as_str());
+    let out = run(&["jwt", "decode", "-"], &[], Some(&token));
+    assert!(out.status.success());
+    assert_eq!(run(&["jwt", "decode", "not-a-jwt"], &[], None).status.code(), Some(1));
+
+    // verify: valid against the live JWKS found through discovery.
+    let verify = |t: &str, extra: &[&str]| {
+        let mut args = vec!["jwt", "verify", t, "--issuer", issuer.as_str(), "--audience", aud.as_str()];
+        args.extend_from_slice(extra);
+        run(&args, &[], None)
+    };
+    let out = verify(&token, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    assert!(stdout(&out).contains("PASS  signature") && stdout(&out).ends_with("valid\n"), "{}", stdout(&out));
+
+    // Tampered: the failing step is named, with a hint; exit code 2.
+    let mut parts: Vec<&str> = token.split('.').collect();
+    let mut claims: Value =
+        serde_json::from_slice(&latchkey_crypto::jws::decode_unverified(&token).unwrap().1).unwrap();
+    claims["scope"] = json!("everything");
+    let forged_payload = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims.to_string());
+    parts[1] = &forged_payload;
+    let tampered = parts.join(".");
+    let out = verify(&tampered, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = stdout(&out);
+    assert!(text.contains("FAIL  signature") && text.contains("hint:") && text.ends_with("invalid\n"), "{text}");
+
+    // Several failures at once, as JSON: audience and scope.
+    let out = run(
+        &[
+            "jwt",
+            "verify",
+            &token,
+            "--issuer",
+            &issuer,
+            "--audience",
+            "https://elsewhere",
+            "--scope",
+            "admin",
+            "--json",
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    let failed: Vec<&str> = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "fail")
+        .map(|s| s["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, vec!["aud", "scope"]);
+
+    // Keys from a file holding one JWK; no keys at all is an error.
+    let jwks: Value = server.http.get(server.url("/jwks")).send().await.unwrap().json().await.unwrap();
+    let kid = latchkey_crypto::jws::decode_unverified(&token).unwrap().0.kid.unwrap();
+    let jwk = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid.as_str()).unwrap().clone();
+    let file = setup.data_dir().join("key.json");
+    std::fs::write(&file, jwk.to_string()).unwrap();
+    let out = run(&["jwt", "verify", &token, "--jwks", file.to_str().unwrap()], &[], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("SKIP  iss"), "no --issuer: skipped, not passed");
+    let out = run(&["jwt", "verify", &token], &[], None);
+    assert_eq!(out.status.code(), Some(1));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authz_check_answers_with_exit_codes() {
+    let Some((_setup, server)) = crate::authzen_interop::interop_server(latchkey_testkit::Backend::Sqlite).await else {
+        return;
+    };
+    let key = [("LATCHKEY_PEP_KEY", crate::authzen_interop::PEP_KEY)];
+    let rick = "user:CiRmZDA2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs";
+    let morty = "user:CiRmZDE2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs";
+    let check = |subject: &str, action: &str, resource: &str, env: &[(&str, &str)]| {
+        run(
+            &[
+                "authz",
+                "check",
+                "--server",
+                &server.base_url,
+                "--subject",
+                subject,
+                "--action",
+                action,
+                "--resource",
+                resource,
+            ],
+            env,
+            None,
+        )
+    };
+    let out = check(rick, "can_read_user", "user:beth@the-smiths.com", &key);
+    assert_eq!((out.status.code(), stdout(&out).trim()), (Some(0), "allow"));
+    let out = check(morty, "can_delete_todo", "todo:7240d0db-8ff0-41ec-98b2-34a096273b92", &key);
+    assert_eq!((out.status.code(), stdout(&out).lines().next()), (Some(2), Some("deny")));
+    assert_eq!(check(rick, "can_read_user", "user:x", &[]).status.code(), Some(1), "no key");
+    assert_eq!(check("rick", "can_read_user", "user:x", &key).status.code(), Some(1), "not TYPE:ID");
+    assert_eq!(check(rick, "can_read_user", "user:x", &[("LATCHKEY_PEP_KEY", "wrong")]).status.code(), Some(1));
+    server.stop().await;
+}
