@@ -69,6 +69,23 @@ pub enum Command {
     /// Ask a decision point (AuthZEN). Exit code 0: allow, 2: deny, 1: error.
     #[command(subcommand)]
     Authz(AuthzCommand),
+    /// Cross-check an issuer: discovery, metadata, JWKS, clock, endpoints,
+    /// and optionally a client's redirect URI. Exit code 0: fine (warnings
+    /// allowed), 2: a check failed, 1: the issuer is unreachable.
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The issuer identifier, e.g. https://auth.example.com.
+    pub issuer: String,
+    /// With --redirect-uri: check that this client may use that redirect URI.
+    #[arg(long, requires = "redirect_uri", allow_hyphen_values = true)]
+    pub client_id: Option<String>,
+    #[arg(long, requires = "client_id")]
+    pub redirect_uri: Option<String>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 mod audit;
 mod authz;
 mod client;
+mod doctor;
 mod errors;
 mod jwt;
 mod key;
@@ -31,6 +32,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Pkce(args) => pkce::run(args),
         Command::Errors(cmd) => errors::run(cmd),
         Command::Authz(cmd) => authz::run(&cli.global, cmd).await,
+        Command::Doctor(args) => doctor::run(args).await,
     };
     // What the command changed goes to the audit log too, whether or not
     // it then failed.

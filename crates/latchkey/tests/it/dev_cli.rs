@@ -183,3 +183,33 @@ async fn authz_check_answers_with_exit_codes() {
     assert_eq!(check(rick, "can_read_user", "user:x", &[("LATCHKEY_PEP_KEY", "wrong")]).status.code(), Some(1));
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_cross_checks_an_issuer() {
+    let setup = crate::setup_or_skip!(latchkey_testkit::Backend::Sqlite).with_toml(&crate::sign_in::config());
+    let server = setup.start().await.unwrap();
+    let issuer = server.issuer().to_owned();
+    let redirect = crate::sign_in::WEB_REDIRECT;
+    let out = run(&["doctor", &issuer, "--client-id", "web", "--redirect-uri", redirect], &[], None);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    for line in ["PASS  issuer", "PASS  pkce", "PASS  clock", "PASS  jwks", "PASS  redirect_uri", "WARN  https"] {
+        assert!(text.contains(line), "{line}: {text}");
+    }
+    // A redirect URI the client does not have: that check fails, exit 2.
+    let out = run(
+        &["doctor", &issuer, "--client-id", "web", "--redirect-uri", "https://evil.example/cb", "--json"],
+        &[],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert!(v["checks"].as_array().unwrap().iter().any(|c| c["check"] == "redirect_uri" && c["result"] == "fail"));
+    // An issuer that does not match its own document: an exact comparison.
+    let out = run(&["doctor", &format!("{issuer}/")], &[], None);
+    assert!(out.status.code() == Some(2) || out.status.code() == Some(1), "trailing slash is another issuer");
+    server.stop().await;
+    // Nobody there: an error, not a verdict.
+    assert_eq!(run(&["doctor", "http://127.0.0.1:9"], &[], None).status.code(), Some(1));
+}
