@@ -86,7 +86,7 @@ pub async fn run(args: DoctorArgs) -> Result<()> {
     }
 
     // Clock offset from the Date header.
-    match date.as_deref().and_then(|d| httpdate(d)) {
+    match date.as_deref().and_then(httpdate) {
         Some(server) => {
             let now = SystemTime::now();
             let offset = match server.duration_since(now) {
