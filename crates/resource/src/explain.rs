@@ -22,8 +22,8 @@ pub enum Status {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Step {
-    /// `parse`, `alg`, `kid`, `signature`, `typ`, `iss`, `aud`, `exp`,
-    /// `nbf`, `iat`, `scope`.
+    /// `parse`, `claims`, `alg`, `kid`, `signature`, `typ`, `iss`, `aud`,
+    /// `exp`, `nbf`, `iat`, `scope`.
     pub check: &'static str,
     pub status: Status,
     pub detail: String,
@@ -101,6 +101,18 @@ pub fn explain(token: &str, keys: Option<&[VerifyingKey]>, expect: &Expectations
         }
     };
     let header_json = serde_json::to_value(&header).unwrap_or(Value::Null);
+    // The claims an access token must have, with the right types (what the
+    // verifier reads them into).
+    match serde_json::from_value::<latchkey_domain::access_token::AccessTokenClaims>(claims.clone()) {
+        Ok(_) => steps.push(step("claims", Status::Pass, "iss, sub, aud, exp, iat, jti and client_id present", None)),
+        Err(e) if expect.typ.is_some() => steps.push(step(
+            "claims",
+            Status::Fail,
+            format!("not an RFC 9068 access token: {e}"),
+            Some("an access token carries iss, sub, aud, exp, iat, jti and client_id (RFC 9068 §2.2)"),
+        )),
+        Err(e) => steps.push(step("claims", Status::Skipped, format!("not an access token's claims ({e})"), None)),
+    }
 
     // alg: from the allow-list, never none or HMAC.
     let alg = header.alg.parse::<SigningAlg>().ok().filter(|a| expect.algorithms.contains(a));
@@ -114,9 +126,19 @@ pub fn explain(token: &str, keys: Option<&[VerifyingKey]>, expect: &Expectations
         )),
     }
 
-    // kid and signature.
+    // kid and signature. Latchkey always names the key; a token without
+    // a kid is refused, as the verifier does.
     let kid = header.kid.clone().unwrap_or_default();
     match keys {
+        Some(_) if kid.is_empty() => {
+            steps.push(step(
+                "kid",
+                Status::Fail,
+                "the header has no kid",
+                Some("Latchkey's tokens always name their key"),
+            ));
+            steps.push(step("signature", Status::Skipped, "no key to check it with", None));
+        }
         None => {
             steps.push(step("kid", Status::Skipped, format!("kid {kid:?}; no key set given"), None));
             steps.push(step(
@@ -214,35 +236,35 @@ pub fn explain(token: &str, keys: Option<&[VerifyingKey]>, expect: &Expectations
     let leeway = i64::try_from(expect.leeway.as_secs()).unwrap_or(0);
     match claims["exp"].as_i64() {
         None => steps.push(step("exp", Status::Fail, "no exp claim", Some("access tokens must expire"))),
-        Some(exp) if now - leeway < exp => {
-            steps.push(step("exp", Status::Pass, format!("expires in {}", ago(exp - now)), None));
+        Some(exp) if now.saturating_sub(leeway) < exp => {
+            steps.push(step("exp", Status::Pass, format!("expires in {}", ago(exp.saturating_sub(now))), None));
         }
         Some(exp) => steps.push(step(
             "exp",
             Status::Fail,
-            format!("expired {} ago (leeway {leeway} s)", ago(now - exp)),
+            format!("expired {} ago (leeway {leeway} s)", ago(now.saturating_sub(exp))),
             Some("get a new token (refresh it); if it just expired, check this machine's clock"),
         )),
     }
     match claims["nbf"].as_i64() {
         None => steps.push(step("nbf", Status::Skipped, "no nbf claim", None)),
-        Some(nbf) if nbf <= now + leeway => steps.push(step("nbf", Status::Pass, "already valid", None)),
+        Some(nbf) if nbf <= now.saturating_add(leeway) => steps.push(step("nbf", Status::Pass, "already valid", None)),
         Some(nbf) => steps.push(step(
             "nbf",
             Status::Fail,
-            format!("not valid for another {}", ago(nbf - now)),
+            format!("not valid for another {}", ago(nbf.saturating_sub(now))),
             Some("clocks differ between the issuer and this machine"),
         )),
     }
     match claims["iat"].as_i64() {
-        None => steps.push(step("iat", Status::Skipped, "no iat claim", None)),
-        Some(iat) if iat <= now + leeway => {
-            steps.push(step("iat", Status::Pass, format!("issued {} ago", ago(now - iat)), None))
+        None => steps.push(step("iat", Status::Fail, "no iat claim", Some("RFC 9068 §2.2 requires iat"))),
+        Some(iat) if iat <= now.saturating_add(leeway) => {
+            steps.push(step("iat", Status::Pass, format!("issued {} ago", ago(now.saturating_sub(iat))), None))
         }
         Some(iat) => steps.push(step(
             "iat",
             Status::Fail,
-            format!("issued {} in the future", ago(iat - now)),
+            format!("issued {} in the future", ago(iat.saturating_sub(now))),
             Some("clocks differ between the issuer and this machine"),
         )),
     }
@@ -301,8 +323,8 @@ mod tests {
     #[test]
     fn every_check_is_explained_and_failures_named() {
         let (key, vk) = fixture();
-        let claims =
-            serde_json::json!({ "iss": "https://as", "aud": "https://api", "exp": 1100, "iat": 1000, "scope": "a b" });
+        let claims = serde_json::json!({ "iss": "https://as", "sub": "u", "aud": "https://api", "exp": 1100,
+                                         "iat": 1000, "jti": "j", "client_id": "c", "scope": "a b" });
         let token = jws::sign(&key, "at+jwt", &claims).unwrap_or_default();
         let expect = Expectations {
             issuer: Some("https://as".into()),
@@ -326,7 +348,7 @@ mod tests {
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         parts[1] = base64::Engine::encode(
             &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-            serde_json::json!({ "iss": "https://as", "aud": "https://api", "exp": 1100, "iat": 1000, "scope": "a b admin" })
+            serde_json::json!({ "iss": "https://as", "sub": "u", "aud": "https://api", "exp": 1100, "iat": 1000, "jti": "j", "client_id": "c", "scope": "a b admin" })
                 .to_string(),
         );
         let tampered = explain(&parts.join("."), Some(&keys), &expect, 1050);
@@ -335,6 +357,11 @@ mod tests {
         assert!(!tampered.valid());
 
         assert_eq!(status(&explain("nonsense", None, &expect, 0), "parse"), Status::Fail);
+        // Extreme times cannot overflow; a token lacking required claims fails.
+        let odd = serde_json::json!({ "iss": "https://as", "exp": i64::MIN, "iat": i64::MIN, "nbf": i64::MAX });
+        let odd = explain(&jws::sign(&key, "at+jwt", &odd).unwrap_or_default(), Some(&keys), &expect, i64::MAX);
+        assert_eq!(status(&odd, "exp"), Status::Fail);
+        assert_eq!(status(&odd, "claims"), Status::Fail);
         assert_eq!(status(&explain(&token, None, &expect, 1050), "signature"), Status::Skipped);
     }
 }

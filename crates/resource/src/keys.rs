@@ -68,7 +68,9 @@ impl KeyCache {
             options,
             current: RwLock::new(Arc::new(KeyMap::new())),
             refresh_at: RwLock::new(Instant::now()),
-            fetching: tokio::sync::Mutex::new(None),
+            // The first fetch counts: no refetch for an unknown kid within
+            // an interval of it.
+            fetching: tokio::sync::Mutex::new(Some(Instant::now())),
             fetches: std::sync::atomic::AtomicU64::new(0),
         };
         let first = cache.fetch().await?;
@@ -139,19 +141,18 @@ impl KeyCache {
                 drop(cache);
                 tokio::time::sleep_until(due.into()).await;
                 let Some(cache) = weak.upgrade() else { return };
-                let result = {
-                    let _one_at_a_time = cache.fetching.lock().await;
-                    cache.fetch().await
-                };
-                match result {
+                // Installed under the lock, so a newer set fetched for an
+                // unknown kid is never overwritten by this older one.
+                let _one_at_a_time = cache.fetching.lock().await;
+                match cache.fetch().await {
                     Ok(fetched) => {
                         cache.install(fetched);
                         retry = Duration::from_secs(1);
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "refreshing the JWKS failed; keeping the last set");
-                        *cache.refresh_at.write().unwrap_or_else(|p| p.into_inner()) = Instant::now() + retry;
-                        retry = (retry * 2).min(cache.options.min_ttl);
+                        *cache.refresh_at.write().unwrap_or_else(|p| p.into_inner()) = later(retry);
+                        retry = (retry * 2).min(cache.options.min_ttl.max(Duration::from_secs(1)));
                     }
                 }
             }
@@ -183,10 +184,22 @@ impl KeyCache {
         for key in parsed {
             keys.entry(key.kid.clone()).or_default().push(key);
         }
-        let ttl = max_age.unwrap_or(self.options.default_ttl).clamp(self.options.min_ttl, self.options.max_ttl);
+        // Bounded without panicking on odd options (min above max), and
+        // never more often than once a second.
+        let ttl = max_age
+            .unwrap_or(self.options.default_ttl)
+            .min(self.options.max_ttl)
+            .max(self.options.min_ttl)
+            .max(Duration::from_secs(1));
         // Refresh a little before the set goes stale.
-        Ok(Fetched { keys: Arc::new(keys), refresh_at: Instant::now() + ttl.mul_f64(0.9) })
+        Ok(Fetched { keys: Arc::new(keys), refresh_at: later(ttl.mul_f64(0.9)) })
     }
+}
+
+/// Now plus `d`, or a day from now if that cannot be represented.
+fn later(d: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d).or_else(|| now.checked_add(Duration::from_secs(86_400))).unwrap_or(now)
 }
 
 fn max_age(cache_control: &str) -> Option<Duration> {

@@ -123,10 +123,11 @@ impl Rejection {
     }
 }
 
-/// RFC 6750 §3: quoted-string values; `"` and `\` are not allowed in
-/// error descriptions, so they are replaced rather than escaped.
+/// RFC 6750 §3: error descriptions are printable ASCII without `"` and
+/// `\`; anything else (it may come from the token) is replaced, and the
+/// text is cut to 200 characters.
 fn quote(s: &str) -> String {
-    s.chars().map(|c| if c == '"' || c == '\\' || c.is_control() { '\'' } else { c }).collect()
+    s.chars().take(200).map(|c| if c == '"' || c == '\\' || !(' '..='~').contains(&c) { '\'' } else { c }).collect()
 }
 
 #[cfg(test)]

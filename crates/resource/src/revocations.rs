@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 use crate::{Error, Rejection};
 
 /// Feed ids are assigned when a change is written, but transactions commit
-/// in any order, so each poll re-reads this many ids below the cursor (as
-/// Latchkey's own nodes do); seeing a revocation twice is harmless.
+/// in any order, so each poll asks the server to read this many ids below
+/// the cursor again (as Latchkey's own nodes do); seeing a revocation
+/// twice is harmless.
 const REREAD_WINDOW: i64 = 256;
 /// Pages per poll at most (a long backlog is read over several polls).
 const MAX_PAGES: usize = 20;
@@ -68,11 +69,17 @@ pub struct RevocationFeed {
     config: FeedConfig,
     http: reqwest::Client,
     state: RwLock<Revoked>,
+    last_stale_warning: std::sync::atomic::AtomicI64,
 }
 
 impl RevocationFeed {
     pub fn new(config: FeedConfig, http: reqwest::Client) -> Arc<RevocationFeed> {
-        Arc::new(RevocationFeed { config, http, state: RwLock::new(Revoked::default()) })
+        Arc::new(RevocationFeed {
+            config,
+            http,
+            state: RwLock::new(Revoked::default()),
+            last_stale_warning: std::sync::atomic::AtomicI64::new(0),
+        })
     }
 
     /// Polls every `poll_interval` until the feed is dropped.
@@ -102,7 +109,13 @@ impl RevocationFeed {
                     return Err(Rejection::Unavailable("the revocation feed is not current".into()));
                 }
                 OnStale::FailOpen => {
-                    tracing::warn!("the revocation feed is not current; accepting tokens without it (fail open)");
+                    // Once a minute at most: this runs for every request.
+                    let now = latchkey_domain::UnixTime::now().0;
+                    let last = self.last_stale_warning.load(std::sync::atomic::Ordering::Relaxed);
+                    if now - last >= 60 {
+                        self.last_stale_warning.store(now, std::sync::atomic::Ordering::Relaxed);
+                        tracing::warn!("the revocation feed is not current; accepting tokens without it (fail open)");
+                    }
                 }
             }
         }
@@ -121,7 +134,9 @@ impl RevocationFeed {
             let cursor = self.state.read().unwrap_or_else(|p| p.into_inner()).cursor;
             let url = match cursor {
                 None => self.config.url.clone(),
-                Some(c) => format!("{}?after={}&limit=1000", self.config.url, c.saturating_sub(REREAD_WINDOW).max(0)),
+                // The real cursor (the server judges its age by it), and the
+                // window below it to read again.
+                Some(c) => format!("{}?after={c}&limit=1000&reread={REREAD_WINDOW}", self.config.url),
             };
             let request = self
                 .http
@@ -135,7 +150,6 @@ impl RevocationFeed {
             let page: serde_json::Value =
                 response.json().await.map_err(|e| Error::Unreachable(e.without_url().to_string()))?;
             let new_cursor = page["cursor"].as_str().and_then(|c| c.parse::<i64>().ok());
-            let now = latchkey_domain::UnixTime::now().0;
             let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
             // A snapshot (first read, or the server says our cursor is too
             // old) replaces the set; a delta adds to it.
@@ -155,18 +169,22 @@ impl RevocationFeed {
                     _ => {}
                 }
             }
-            state.tokens.retain(|_, exp| *exp > now);
-            state.sessions.retain(|_, exp| *exp > now);
-            // The cursor never moves back (the re-read window is ours).
+            // The server's cursor, which never moves back within one
+            // history (a reset starts another).
             state.cursor = match (state.cursor, new_cursor) {
                 (Some(old), Some(new)) if page["reset"] != true => Some(old.max(new)),
                 (_, new) => new.or(state.cursor),
             };
             state.last_success = Some(Instant::now());
             if page["more"] != true {
-                return Ok(());
+                break;
             }
         }
+        // Once per poll: what has expired can go.
+        let now = latchkey_domain::UnixTime::now().0;
+        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        state.tokens.retain(|_, exp| *exp > now);
+        state.sessions.retain(|_, exp| *exp > now);
         Ok(())
     }
 

@@ -38,6 +38,9 @@ pub async fn run(global: &Global, cmd: AuthzCommand) -> Result<()> {
     if !status.is_success() {
         bail!("{status}: {}", answer["error_description"].as_str().unwrap_or("request refused"));
     }
+    if !answer["decision"].is_boolean() {
+        bail!("the answer has no decision: {answer}");
+    }
     let allowed = answer["decision"] == true;
     if args.json {
         print_json(&answer)?;

@@ -61,7 +61,17 @@ async fn verify(args: JwtVerifyArgs) -> Result<()> {
                 println!("      {:<9} hint: {h}", "");
             }
         }
-        println!("{}", if explained.valid() { "valid" } else { "invalid" });
+        let unchecked: Vec<&str> = ["iss", "aud"]
+            .into_iter()
+            .filter(|c| explained.steps.iter().any(|s| s.check == *c && s.status == Status::Skipped))
+            .collect();
+        match (explained.valid(), unchecked.is_empty()) {
+            (false, _) => println!("invalid"),
+            (true, true) => println!("valid"),
+            (true, false) => {
+                println!("valid, but {} not checked (give --issuer and --audience)", unchecked.join(" and "))
+            }
+        }
     }
     if explained.valid() { Ok(()) } else { Err(Negative.into()) }
 }

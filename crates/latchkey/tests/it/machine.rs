@@ -287,8 +287,17 @@ async fn revocation_feed(backend: Backend) {
     assert_eq!(next["revoked"][0]["type"], "session");
     assert_eq!(next["revoked"][0]["sid"], sid.as_str());
     assert_eq!(next["more"], false);
-    let (_, again) = feed(&server, "orders-api", &format!("?after={}", next["cursor"].as_str().unwrap())).await;
+    let last = next["cursor"].as_str().unwrap().to_string();
+    let (_, again) = feed(&server, "orders-api", &format!("?after={last}")).await;
     assert_eq!(again["revoked"], serde_json::json!([]), "nothing new");
+    // Re-reading a window below the cursor returns both again, and the
+    // cursor stays where it was.
+    let (_, reread) = feed(&server, "orders-api", &format!("?after={last}&reread=256")).await;
+    assert_eq!(reread["revoked"].as_array().unwrap().len(), 2, "{reread}");
+    assert_eq!((reread["cursor"].as_str(), reread["more"].as_bool()), (Some(last.as_str()), Some(false)));
+    // A cursor from another history (ahead of the newest change): reset.
+    let (_, ahead) = feed(&server, "orders-api", &format!("?after={}", last.parse::<i64>().unwrap() + 1000)).await;
+    assert_eq!(ahead["reset"], true, "{ahead}");
 
     let (_, snap) = feed(&server, "orders-api", "").await;
     let kinds: Vec<&str> = snap["revoked"].as_array().unwrap().iter().map(|r| r["type"].as_str().unwrap()).collect();

@@ -168,7 +168,17 @@ async fn valid_tokens_pass_and_forged_ones_are_refused_with_their_reason() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn key_rotation_is_followed_without_a_failed_request() {
     let (_setup, server) = start("[keys]\nprepublish = \"2s\"\nreload_interval = \"1s\"\n").await;
-    let v = verifier(&server, KeyOptions { min_ttl: Duration::from_millis(500), ..KeyOptions::default() }).await;
+    // No refetch for unknown kids: the new key must come from the
+    // background refresh, before any token it signed arrives.
+    let v = verifier(
+        &server,
+        KeyOptions {
+            min_ttl: Duration::from_millis(500),
+            unknown_kid_refetch_interval: Duration::from_secs(3600),
+            ..KeyOptions::default()
+        },
+    )
+    .await;
     let first_kid = claims_kid(&service_token(&server).await);
     let state = server.state();
     let manager = latchkey_server::keyring::KeyManager {

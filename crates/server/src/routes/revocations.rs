@@ -6,9 +6,11 @@
 //! token id and ended session that still matters (not yet expired), and the
 //! cursor to follow from. `?after=CURSOR` answers what happened since, at
 //! most `limit` items (default 500, at most 1000) with `more: true` when a
-//! next page is waiting. A cursor older than the kept history (events are
-//! swept after `sweep.event_retention`) gets `reset: true` and a snapshot:
-//! start over from it. Callers authenticate as a confidential client that
+//! next page is waiting; `&reread=N` (at most 256) also returns what is in
+//! the N ids below the cursor again, because transactions commit in any
+//! order. A cursor older than the kept history (events are swept after
+//! `sweep.event_retention`), or ahead of the newest change (another
+//! history), gets `reset: true` and a snapshot: start over from it. Callers authenticate as a confidential client that
 //! serves an API (listed in a resource's `introspection_clients`) with
 //! HTTP Basic (`client_secret_basic`): a GET carries no form for other
 //! methods.
@@ -29,6 +31,10 @@ use crate::state::AppState;
 pub struct FeedQuery {
     after: Option<String>,
     limit: Option<i64>,
+    /// Also read again this many ids below `after` (at most 256): ids are
+    /// assigned at write but transactions commit in any order, so a row
+    /// just below the cursor may have become visible since.
+    reread: Option<i64>,
 }
 
 const DEFAULT_LIMIT: i64 = 500;
@@ -56,11 +62,15 @@ pub async fn feed(
         None => None,
         Some(c) => Some(c.parse::<i64>().map_err(|_| ApiError::bad_request("after must be a cursor from this feed"))?),
     };
+    let reread = q.reread.unwrap_or(0).clamp(0, latchkey_store::REREAD_WINDOW);
     let oldest = state.store.oldest_change_id().await?;
-    let too_old = matches!((after, oldest), (Some(a), Some(o)) if a < o - 1);
+    let latest = state.store.latest_change_id().await?;
+    // A cursor from before the kept history, or from another history (ahead
+    // of the newest change, e.g. after a restore): start over.
+    let unusable = matches!((after, oldest), (Some(a), Some(o)) if a < o - 1) || after.is_some_and(|a| a > latest);
     let body = match after {
-        Some(a) if !too_old => delta(&state, a, limit, now).await?,
-        _ => snapshot(&state, now, too_old).await?,
+        Some(a) if !unusable => delta(&state, a, reread, limit, now).await?,
+        _ => snapshot(&state, now, unusable).await?,
     };
     let mut response = Json(body).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
@@ -89,10 +99,13 @@ async fn snapshot(state: &AppState, now: UnixTime, reset: bool) -> Result<Value,
     Ok(json!({ "revoked": revoked, "cursor": cursor.to_string(), "more": false, "reset": reset }))
 }
 
-async fn delta(state: &AppState, after: i64, limit: i64, now: UnixTime) -> Result<Value, ApiError> {
-    let changes = state.store.changes_after(after, limit).await?;
-    let more = i64::try_from(changes.len()).unwrap_or(i64::MAX) >= limit;
-    let cursor = changes.last().map_or(after, |(id, _)| *id);
+async fn delta(state: &AppState, after: i64, reread: i64, limit: i64, now: UnixTime) -> Result<Value, ApiError> {
+    let from = after.saturating_sub(reread).max(0);
+    let changes = state.store.changes_after(from, limit.saturating_add(after - from)).await?;
+    // `more` and the cursor count only rows after `after`.
+    let fresh = changes.iter().filter(|(id, _)| *id > after).count();
+    let more = i64::try_from(fresh).unwrap_or(i64::MAX) >= limit;
+    let cursor = changes.last().map_or(after, |(id, _)| *id).max(after);
     let mut revoked = Vec::new();
     for (_, change) in changes {
         match change {
