@@ -23,7 +23,10 @@ impl Audience {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Deserialized by hand (below), not derived: serde's `flatten` for
+/// `extra` buffers every claim before reading it, which costs more than
+/// the rest of checking a token apart from the signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccessTokenClaims {
     pub iss: String,
     pub sub: String,
@@ -54,6 +57,88 @@ pub struct AccessTokenClaims {
     /// such as `email`), kept apart from the registered ones.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl<'de> Deserialize<'de> for AccessTokenClaims {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ClaimsVisitor)
+    }
+}
+
+struct ClaimsVisitor;
+
+/// Sets `slot` from the next value; a claim given twice is refused
+/// (RFC 7519 §4: a JWT's claim names must be unique).
+fn once<'de, A: serde::de::MapAccess<'de>, T: Deserialize<'de>>(
+    map: &mut A,
+    slot: &mut Option<T>,
+    name: &'static str,
+) -> Result<(), A::Error> {
+    if slot.is_some() {
+        return Err(serde::de::Error::duplicate_field(name));
+    }
+    *slot = Some(map.next_value()?);
+    Ok(())
+}
+
+impl<'de> serde::de::Visitor<'de> for ClaimsVisitor {
+    type Value = AccessTokenClaims;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object of access-token claims")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<AccessTokenClaims, A::Error> {
+        use serde::de::Error;
+        let (mut iss, mut sub, mut aud, mut exp, mut iat, mut nbf, mut jti, mut client_id) =
+            (None, None, None, None, None, None, None, None);
+        let (mut scope, mut sid, mut auth_time, mut acr, mut amr, mut act, mut may_act) =
+            (None, None, None, None, None, None, None);
+        let mut extra = serde_json::Map::new();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "iss" => once(&mut map, &mut iss, "iss")?,
+                "sub" => once(&mut map, &mut sub, "sub")?,
+                "aud" => once(&mut map, &mut aud, "aud")?,
+                "exp" => once(&mut map, &mut exp, "exp")?,
+                "iat" => once(&mut map, &mut iat, "iat")?,
+                "nbf" => once(&mut map, &mut nbf, "nbf")?,
+                "jti" => once(&mut map, &mut jti, "jti")?,
+                "client_id" => once(&mut map, &mut client_id, "client_id")?,
+                "scope" => once(&mut map, &mut scope, "scope")?,
+                "sid" => once(&mut map, &mut sid, "sid")?,
+                "auth_time" => once(&mut map, &mut auth_time, "auth_time")?,
+                "acr" => once(&mut map, &mut acr, "acr")?,
+                "amr" => once(&mut map, &mut amr, "amr")?,
+                "act" => once(&mut map, &mut act, "act")?,
+                "may_act" => once(&mut map, &mut may_act, "may_act")?,
+                other => {
+                    let value: serde_json::Value = map.next_value()?;
+                    if extra.insert(other.to_owned(), value).is_some() {
+                        return Err(A::Error::custom(format!("duplicate claim `{other}`")));
+                    }
+                }
+            }
+        }
+        Ok(AccessTokenClaims {
+            iss: iss.ok_or_else(|| A::Error::missing_field("iss"))?,
+            sub: sub.ok_or_else(|| A::Error::missing_field("sub"))?,
+            aud: aud.ok_or_else(|| A::Error::missing_field("aud"))?,
+            exp: exp.ok_or_else(|| A::Error::missing_field("exp"))?,
+            iat: iat.ok_or_else(|| A::Error::missing_field("iat"))?,
+            nbf: nbf.flatten(),
+            jti: jti.ok_or_else(|| A::Error::missing_field("jti"))?,
+            client_id: client_id.ok_or_else(|| A::Error::missing_field("client_id"))?,
+            scope: scope.flatten(),
+            sid: sid.flatten(),
+            auth_time: auth_time.flatten(),
+            acr: acr.flatten(),
+            amr: amr.flatten(),
+            act: act.flatten(),
+            may_act: may_act.flatten(),
+            extra,
+        })
+    }
 }
 
 /// Why a token is not valid now, in words a developer can act on.
@@ -131,6 +216,30 @@ mod tests {
             act: None,
             may_act: None,
             extra: Default::default(),
+        }
+    }
+
+    #[test]
+    fn claims_round_trip_keep_extra_claims_and_refuse_duplicates() {
+        let mut c = claims();
+        c.nbf = Some(950);
+        c.extra.insert("email".into(), serde_json::json!("a@example.com"));
+        let text = serde_json::to_string(&c).unwrap_or_default();
+        let back: AccessTokenClaims = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        assert_eq!(back, c);
+        let many: AccessTokenClaims = serde_json::from_str(
+            r#"{"iss":"i","sub":"s","aud":["a","b"],"exp":2,"iat":1,"jti":"j","client_id":"c","scope":null}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(many.aud.contains("b") && many.scope.is_none());
+        for bad in [
+            r#"{"iss":"i","iss":"evil","sub":"s","aud":"a","exp":2,"iat":1,"jti":"j","client_id":"c"}"#,
+            r#"{"iss":"i","sub":"s","aud":"a","exp":2,"iat":1,"jti":"j","client_id":"c","x":1,"x":2}"#,
+            r#"{"sub":"s","aud":"a","exp":2,"iat":1,"jti":"j","client_id":"c"}"#,
+            r#"{"iss":"i","sub":"s","aud":[1],"exp":2,"iat":1,"jti":"j","client_id":"c"}"#,
+            r#"{"iss":"i","sub":"s","aud":"a","exp":"soon","iat":1,"jti":"j","client_id":"c"}"#,
+        ] {
+            assert!(serde_json::from_str::<AccessTokenClaims>(bad).is_err(), "{bad}");
         }
     }
 
