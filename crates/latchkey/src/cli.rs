@@ -69,10 +69,62 @@ pub enum Command {
     /// Ask a decision point (AuthZEN). Exit code 0: allow, 2: deny, 1: error.
     #[command(subcommand)]
     Authz(AuthzCommand),
+    /// Tokens from any issuer (found through its discovery document):
+    /// get, introspect, revoke.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Cross-check an issuer: discovery, metadata, JWKS, clock, endpoints,
     /// and optionally a client's redirect URI. Exit code 0: fine (warnings
     /// allowed), 2: a check failed, 1: the issuer is unreachable.
     Doctor(DoctorArgs),
+}
+
+/// A client's credentials at an issuer. The secret comes from
+/// LATCHKEY_CLIENT_SECRET (never a flag: other users can read flags).
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// The issuer identifier.
+    #[arg(long)]
+    pub issuer: String,
+    #[arg(long, allow_hyphen_values = true)]
+    pub client_id: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Runs a grant: client_credentials (default) or refresh_token.
+    Get {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// client_credentials or refresh_token.
+        #[arg(long, default_value = "client_credentials")]
+        grant: String,
+        /// Space-separated scopes to ask for.
+        #[arg(long)]
+        scope: Option<String>,
+        /// The API the token is for (RFC 8707).
+        #[arg(long)]
+        resource: Option<String>,
+        /// For refresh_token: the refresh token, or - for stdin.
+        #[arg(long)]
+        refresh_token: Option<String>,
+    },
+    /// RFC 7662 introspection; exit code 0 active, 2 inactive.
+    Introspect {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// The token, or - for stdin.
+        token: String,
+    },
+    /// RFC 7009 revocation.
+    Revoke {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// The token, or - for stdin.
+        token: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ mod pkce;
 mod policy;
 mod serve;
 mod session;
+mod token;
 mod user;
 
 use anyhow::{Context, Result};
@@ -33,6 +34,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Errors(cmd) => errors::run(cmd),
         Command::Authz(cmd) => authz::run(&cli.global, cmd).await,
         Command::Doctor(args) => doctor::run(args).await,
+        Command::Token(cmd) => token::run(cmd).await,
     };
     // What the command changed goes to the audit log too, whether or not
     // it then failed.

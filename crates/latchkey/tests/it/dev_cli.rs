@@ -214,3 +214,40 @@ async fn doctor_cross_checks_an_issuer() {
     // Nobody there: an error, not a verdict.
     assert_eq!(run(&["doctor", "http://127.0.0.1:9"], &[], None).status.code(), Some(1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_get_introspect_and_revoke_through_discovery() {
+    let setup = crate::setup_or_skip!(latchkey_testkit::Backend::Sqlite).with_toml(&crate::sign_in::config());
+    let server = setup.start().await.unwrap();
+    let issuer = server.issuer().to_owned();
+    let secret = [("LATCHKEY_CLIENT_SECRET", crate::sign_in::WEB_SECRET)];
+    let client = ["--issuer", issuer.as_str(), "--client-id", "orders-api"];
+    let with = |cmd: &[&str], extra: &[&str]| -> Vec<String> {
+        cmd.iter().chain(client.iter()).chain(extra.iter()).map(|s| s.to_string()).collect()
+    };
+    let args = with(&["token", "get"], &["--json"]);
+    let out = run(&args.iter().map(String::as_str).collect::<Vec<_>>(), &secret, None);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let body: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(body["token_type"], "Bearer");
+
+    let introspect = with(&["token", "introspect"], &["-"]);
+    let introspect: Vec<&str> = introspect.iter().map(String::as_str).collect();
+    let out = run(&introspect, &secret, Some(&token));
+    assert_eq!(out.status.code(), Some(0), "active: {}", stdout(&out));
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap()["active"], true);
+
+    let revoke = with(&["token", "revoke"], &[token.as_str()]);
+    let out = run(&revoke.iter().map(String::as_str).collect::<Vec<_>>(), &secret, None);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&introspect, &secret, Some(&token));
+    assert_eq!(out.status.code(), Some(2), "inactive after revocation: {}", stdout(&out));
+
+    // A wrong secret: the RFC's error, exit 1; no secret at all: exit 1.
+    let out = run(&args.iter().map(String::as_str).collect::<Vec<_>>(), &[("LATCHKEY_CLIENT_SECRET", "wrong")], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid_client"));
+    assert_eq!(run(&args.iter().map(String::as_str).collect::<Vec<_>>(), &[], None).status.code(), Some(1));
+    server.stop().await;
+}
