@@ -100,12 +100,31 @@ impl EntityData {
     /// `has` tests); a value Cedar cannot hold is an error, never silently
     /// dropped (a dropped `risk_score` would switch a forbid off).
     ///
-    /// This is what `cedar_policy::Entity::new(uid, attrs, parents)` does
-    /// (the same constructor of Cedar's core, the same error text), built
-    /// in core form so that it can be shared; see the module comment.
+    /// Built in core form so that it can be shared (see the module
+    /// comment). With plain attributes (nearly always), their values are
+    /// made directly (see [`plain`]); otherwise [`EntityData::evaluated`].
     pub(crate) fn to_cedar(&self, names: &TypeNames) -> Result<Arc<ast::Entity>, String> {
+        let plain: Option<Vec<(&str, Option<ast::Value>)>> =
+            self.attrs.iter().filter(|(k, _)| *k != "id").map(|(k, v)| Some((k.as_str(), plain(v)?))).collect();
+        let Some(plain) = plain else { return self.evaluated(names) };
         let uid =
             uid_of(&self.ty, &self.id, names).ok_or_else(|| format!("type `{}` is not a Cedar type name", self.ty))?;
+        let parents: HashSet<ast::EntityUID> = self.parents.iter().filter_map(|p| uid_of(&p.ty, &p.id, names)).collect();
+        // The `id` given here is the only one (the caller's was left out).
+        let attrs = plain
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.into(), ast::PartialValue::from(v?))))
+            .chain([("id".into(), ast::PartialValue::from(self.id.as_str()))]);
+        Ok(Arc::new(ast::Entity::new_with_attr_partial_value(uid, attrs, HashSet::new(), parents, [])))
+    }
+
+    /// The entity as `cedar_policy::Entity::new(uid, attrs, parents)`
+    /// builds it: the attributes as restricted expressions, evaluated by
+    /// Cedar (the same constructor of Cedar's core, the same error text).
+    fn evaluated(&self, names: &TypeNames) -> Result<Arc<ast::Entity>, String> {
+        let uid =
+            uid_of(&self.ty, &self.id, names).ok_or_else(|| format!("type `{}` is not a Cedar type name", self.ty))?;
+        let parents: HashSet<ast::EntityUID> = self.parents.iter().filter_map(|p| uid_of(&p.ty, &p.id, names)).collect();
         // A map first, as before: the `id` given here replaces any caller's.
         let mut attrs: HashMap<&str, ast::RestrictedExpr> = HashMap::with_capacity(self.attrs.len() + 1);
         for (k, v) in &self.attrs {
@@ -114,7 +133,6 @@ impl EntityData {
             }
         }
         attrs.insert("id", ast::RestrictedExpr::val(self.id.as_str()));
-        let parents: HashSet<ast::EntityUID> = self.parents.iter().filter_map(|p| uid_of(&p.ty, &p.id, names)).collect();
         ast::Entity::new(
             uid,
             attrs.into_iter().map(|(k, v)| (k.into(), v)),
@@ -182,6 +200,47 @@ fn restricted(v: &Value) -> Result<Option<ast::RestrictedExpr>, String> {
     }))
 }
 
+/// The value Cedar's restricted evaluator makes of [`restricted`]`(v)`,
+/// made directly, for a plain value: one without decimals (an extension
+/// call, which the evaluator runs and which can fail) and without entity
+/// references. `None` for any other value, which then takes the way
+/// through `restricted` and the evaluator. `Some(None)` is `null`
+/// (absent). Building the expression only for the evaluator to take it
+/// apart again was half the cost of converting an entity.
+///
+/// Each arm is what the evaluator returns for the expression `restricted`
+/// builds: a literal as it is, a set (`Value::set`) or a record
+/// (`Value::record`) of the evaluated members, without source location.
+pub(crate) fn plain(v: &Value) -> Option<Option<ast::Value>> {
+    Some(Some(match v {
+        Value::Null => return Some(None),
+        Value::Bool(b) => ast::Value::from(*b),
+        Value::String(s) => ast::Value::from(s.as_str()),
+        Value::Number(n) => ast::Value::from(n.as_i64()?),
+        Value::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                if let Some(v) = plain(item)? {
+                    out.push(v);
+                }
+            }
+            ast::Value::set(out, None)
+        }
+        Value::Object(map) => {
+            if map.contains_key("__entity") {
+                return None;
+            }
+            let mut fields = Vec::with_capacity(map.len());
+            for (k, v) in map {
+                if let Some(v) = plain(v)? {
+                    fields.push((k.as_str(), v));
+                }
+            }
+            ast::Value::record(fields, None)
+        }
+    }))
+}
+
 /// Whether Cedar can hold this value (for checking writes up front).
 pub fn representable(v: &Value) -> Result<(), String> {
     json_to_cedar(v).map(|_| ())
@@ -216,6 +275,54 @@ mod tests {
         }
         assert!(matches!(json_to_cedar(&json!({"__entity": {"type": "User", "id": "alice"}})), Ok(Some(_))));
         assert!(json_to_cedar(&json!({"__entity": {"type": "not a type", "id": "x"}})).is_err());
+    }
+
+    #[test]
+    fn plain_values_are_what_the_evaluator_makes() {
+        use cedar_policy_core::evaluator::RestrictedEvaluator;
+        let evaluator = RestrictedEvaluator::new(Extensions::all_available());
+        for v in [
+            json!(1),
+            json!(-7),
+            json!("a"),
+            json!(""),
+            json!(true),
+            json!([1, "a", [true], null, 1]),
+            json!([]),
+            json!({}),
+            json!({"a": {"b": [1, 2]}, "c": null, "d": "x"}),
+        ] {
+            let direct = plain(&v).expect("plain").expect("not null");
+            let expr = restricted(&v).expect("converts").expect("not null");
+            let evaluated = evaluator.interpret(expr.as_borrowed()).expect("evaluates");
+            assert_eq!(direct, evaluated, "{v}");
+        }
+        assert_eq!(plain(&json!(null)), Some(None));
+        for v in [json!(0.25), json!([1, 0.5]), json!({"a": 2.5}), json!({"__entity": {"type": "User", "id": "a"}})] {
+            assert!(plain(&v).is_none(), "{v} goes through the evaluator");
+        }
+    }
+
+    #[test]
+    fn entities_are_what_cedar_builds() {
+        let names: TypeNames = ["User", "Role"]
+            .iter()
+            .map(|t| ((*t).to_owned(), EntityTypeName::from_str(t).expect("a type name")))
+            .collect();
+        let mut d = EntityData::new("User", "alice");
+        d.attrs = json!({"id": "mallory", "n": 3, "tags": ["a", "b"], "o": {"k": null, "v": "w"}, "gone": null})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        d.parents = vec![EntityRef::new("Role", "reader"), EntityRef::new("Group", "g")];
+        let direct = d.to_cedar(&names).expect("converts");
+        assert_eq!(direct, d.evaluated(&names).expect("converts"));
+        assert_eq!(direct, d.evaluated(&TypeNames::new()).expect("converts"), "cached type names change nothing");
+        // Not plain: the evaluator's way, errors included.
+        d.attrs.insert("score".into(), json!(0.5));
+        assert_eq!(d.to_cedar(&names).expect("converts"), d.evaluated(&names).expect("converts"));
+        d.attrs.insert("score".into(), json!(1e300));
+        assert_eq!(d.to_cedar(&names).err(), d.evaluated(&names).err());
     }
 
     #[test]

@@ -455,17 +455,9 @@ impl PolicySet {
             Ok(e) => e,
             Err(e) => return Outcome::deny_with(format!("entities: {}", flatten(&e))),
         };
-        let mut pairs = Vec::with_capacity(q.context.len());
-        for (k, v) in q.context {
-            match json_to_cedar(v) {
-                Ok(Some(expr)) => pairs.push((k.clone(), expr)),
-                Ok(None) => {}
-                Err(e) => return Outcome::deny_with(format!("context.{k}: {e}")),
-            }
-        }
-        let context = match Context::from_pairs(pairs) {
+        let context = match context(q.context) {
             Ok(c) => c,
-            Err(e) => return Outcome::deny_with(format!("context: {}", flatten(&e))),
+            Err(e) => return Outcome::deny_with(e),
         };
         let request = match cedar_policy::Request::new(p_uid, action_uid.clone(), r_uid, context, None) {
             Ok(r) => r,
@@ -508,6 +500,28 @@ impl PolicySet {
         }
         out
     }
+}
+
+/// The request's context. Plain values (see [`crate::entity::plain`]) make
+/// the record directly, as Cedar's `Context::from_pairs` evaluates it to;
+/// anything else goes through `Context::from_pairs`, as before, with the
+/// same errors.
+fn context(ctx: &serde_json::Map<String, serde_json::Value>) -> Result<Context, String> {
+    let plain: Option<Vec<(&String, Option<ast::Value>)>> =
+        ctx.iter().map(|(k, v)| Some((k, crate::entity::plain(v)?))).collect();
+    if let Some(plain) = plain {
+        let record = plain.into_iter().filter_map(|(k, v)| Some((k.as_str().into(), v?))).collect();
+        return Ok(Context::from(ast::Context::Value(Arc::new(record))));
+    }
+    let mut pairs = Vec::with_capacity(ctx.len());
+    for (k, v) in ctx {
+        match json_to_cedar(v) {
+            Ok(Some(expr)) => pairs.push((k.clone(), expr)),
+            Ok(None) => {}
+            Err(e) => return Err(format!("context.{k}: {e}")),
+        }
+    }
+    Context::from_pairs(pairs).map_err(|e| format!("context: {}", flatten(&e)))
 }
 
 /// The entities of one decision, as Cedar's `Entities::from_entities`
@@ -645,6 +659,20 @@ mod tests {
         let d1 = EntityUid::from_str(r#"Doc::"d1""#).unwrap();
         let staff = EntityUid::from_str(r#"Role::"staff""#).unwrap();
         assert!(nested.is_ancestor_of(&staff, &d1));
+    }
+
+    #[test]
+    fn plain_contexts_are_what_cedar_builds() {
+        let ctx = serde_json::json!({"now": 5, "a": [1, "x", null], "n": null, "r": {"k": true, "z": null}});
+        let ctx = ctx.as_object().unwrap();
+        let ours = context(ctx).unwrap();
+        let pairs: Vec<(String, cedar_policy::RestrictedExpression)> =
+            ctx.iter().filter_map(|(k, v)| Some((k.clone(), json_to_cedar(v).unwrap()?))).collect();
+        let theirs = Context::from_pairs(pairs).unwrap();
+        assert_eq!(AsRef::<ast::Context>::as_ref(&ours), AsRef::<ast::Context>::as_ref(&theirs));
+        // Not plain: Cedar's way, errors included.
+        let odd = serde_json::json!({"a": 0.5, "b": 1.23456});
+        assert_eq!(context(odd.as_object().unwrap()).err().as_deref(), Some("context.b: 1.23456 is not a Cedar number (a 64-bit integer, or at most four decimals)"));
     }
 
     #[test]
