@@ -36,7 +36,6 @@ impl EntityRef {
         let ty = EntityTypeName::from_str(&self.ty).ok()?;
         Some(EntityUid::from_type_name_and_id(ty, EntityId::new(&self.id)))
     }
-
 }
 
 /// [`EntityRef::to_uid`], with the type name taken from `names` when it
@@ -109,7 +108,8 @@ impl EntityData {
         let Some(plain) = plain else { return self.evaluated(names) };
         let uid =
             uid_of(&self.ty, &self.id, names).ok_or_else(|| format!("type `{}` is not a Cedar type name", self.ty))?;
-        let parents: HashSet<ast::EntityUID> = self.parents.iter().filter_map(|p| uid_of(&p.ty, &p.id, names)).collect();
+        let parents: HashSet<ast::EntityUID> =
+            self.parents.iter().filter_map(|p| uid_of(&p.ty, &p.id, names)).collect();
         // The `id` given here is the only one (the caller's was left out).
         let attrs = plain
             .into_iter()
@@ -124,7 +124,8 @@ impl EntityData {
     fn evaluated(&self, names: &TypeNames) -> Result<Arc<ast::Entity>, String> {
         let uid =
             uid_of(&self.ty, &self.id, names).ok_or_else(|| format!("type `{}` is not a Cedar type name", self.ty))?;
-        let parents: HashSet<ast::EntityUID> = self.parents.iter().filter_map(|p| uid_of(&p.ty, &p.id, names)).collect();
+        let parents: HashSet<ast::EntityUID> =
+            self.parents.iter().filter_map(|p| uid_of(&p.ty, &p.id, names)).collect();
         // A map first, as before: the `id` given here replaces any caller's.
         let mut attrs: HashMap<&str, ast::RestrictedExpr> = HashMap::with_capacity(self.attrs.len() + 1);
         for (k, v) in &self.attrs {

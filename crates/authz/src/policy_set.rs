@@ -453,7 +453,7 @@ impl PolicySet {
         }
         let entities = match entity_store(entities) {
             Ok(e) => e,
-            Err(e) => return Outcome::deny_with(format!("entities: {}", flatten(&e))),
+            Err(e) => return Outcome::deny_with(format!("entities: {e}")),
         };
         let context = match context(q.context) {
             Ok(c) => c,
@@ -534,11 +534,11 @@ fn context(ctx: &serde_json::Map<String, serde_json::Value>) -> Result<Context, 
 /// (one inside the other, or a cycle), or an action. Only then is it
 /// computed, exactly as before; otherwise it would change nothing, and the
 /// entities go in as they are.
-fn entity_store(entities: Vec<Arc<ast::Entity>>) -> Result<Entities, cedar_policy::entities_errors::EntitiesError> {
+/// The error is Cedar's, on one line.
+fn entity_store(entities: Vec<Arc<ast::Entity>>) -> Result<Entities, String> {
     let members: Vec<&ast::EntityUID> = entities.iter().map(|e| e.uid()).collect();
     let inside = entities.iter().any(|e| {
-        !e.uid().entity_type().is_action()
-            && e.ancestors().any(|a| a.entity_type().is_action() || members.contains(&a))
+        !e.uid().entity_type().is_action() && e.ancestors().any(|a| a.entity_type().is_action() || members.contains(&a))
     });
     let extensions = Extensions::all_available();
     let store = if inside {
@@ -547,16 +547,16 @@ fn entity_store(entities: Vec<Arc<ast::Entity>>) -> Result<Entities, cedar_polic
             None::<&NoEntitiesSchema>,
             TCComputation::ComputeNow,
             extensions,
-        )?
+        )
     } else {
         cedar_policy_core::entities::Entities::new().add_entities(
             entities,
             None::<&NoEntitiesSchema>,
             TCComputation::AssumeAlreadyComputed,
             extensions,
-        )?
+        )
     };
-    Ok(Entities::from(store))
+    store.map(Entities::from).map_err(|e| flatten(&e))
 }
 
 /// Expands action groups into their members; the flag says a group was
@@ -620,7 +620,7 @@ mod tests {
     /// What Cedar's facade builds from the same entities (closure computed).
     fn by_cedar(entities: &[Arc<ast::Entity>]) -> Result<Entities, String> {
         Entities::from_entities(entities.iter().map(|e| cedar_policy::Entity::from(ast::Entity::clone(e))), None)
-            .map_err(|e| e.to_string())
+            .map_err(|e| flatten(&e))
     }
 
     #[test]
@@ -647,7 +647,10 @@ mod tests {
             // The principal inside the resource.
             vec![entity("User", "bob", &[("Doc", "d1")]), entity("Doc", "d1", &[("Role", "owners")])],
             // An action as an ancestor, with the action entities present.
-            vec![alice.clone(), entity("Doc", "d1", &[("Action", "read")])].into_iter().chain(actions.iter().cloned()).collect(),
+            vec![alice.clone(), entity("Doc", "d1", &[("Action", "read")])]
+                .into_iter()
+                .chain(actions.iter().cloned())
+                .collect(),
         ];
         for (i, case) in cases.iter().enumerate() {
             let ours = entity_store(case.clone()).unwrap();
@@ -672,13 +675,16 @@ mod tests {
         assert_eq!(AsRef::<ast::Context>::as_ref(&ours), AsRef::<ast::Context>::as_ref(&theirs));
         // Not plain: Cedar's way, errors included.
         let odd = serde_json::json!({"a": 0.5, "b": 1.23456});
-        assert_eq!(context(odd.as_object().unwrap()).err().as_deref(), Some("context.b: 1.23456 is not a Cedar number (a 64-bit integer, or at most four decimals)"));
+        assert_eq!(
+            context(odd.as_object().unwrap()).err().as_deref(),
+            Some("context.b: 1.23456 is not a Cedar number (a 64-bit integer, or at most four decimals)")
+        );
     }
 
     #[test]
     fn cycles_are_still_refused() {
         let cycle = vec![entity("User", "alice", &[("Doc", "d1")]), entity("Doc", "d1", &[("User", "alice")])];
-        assert_eq!(entity_store(cycle.clone()).map_err(|e| e.to_string()).err(), by_cedar(&cycle).err());
+        assert_eq!(entity_store(cycle.clone()).err(), by_cedar(&cycle).err());
         assert!(entity_store(cycle).is_err());
         let own_parent = vec![entity("User", "alice", &[("User", "alice")])];
         assert!(entity_store(own_parent.clone()).is_err());
