@@ -9,7 +9,10 @@
 --            hot: HOT_SET (16) requests, repeated;
 --            batch: BATCH (100) fresh items (todo ids never sent before) per
 --              /access/v1/evaluations request;
---            batch-pool: the same with todo ids from the POOL ids.
+--            batch-pool: the same with todo ids from the POOL ids;
+--            introspect: not a decision: RFC 7662 introspection of one hot access token (TOKEN),
+--              the caller authenticated with AUTH (an Authorization header value), to measure
+--              the HTTP path a hot decision shares with it, side by side.
 -- A response is an error unless it is a 200 carrying one "decision" (BATCH of them for a batch).
 -- The summary line is run.sh's, plus the share of allowed decisions:
 --   rps … p50_ms … p99_ms … errors … allowed_pct …
@@ -34,8 +37,8 @@ local pool = tonumber(os.getenv('POOL') or '') or 1000
 local hot_set = tonumber(os.getenv('HOT_SET') or '') or 16
 local batch = tonumber(os.getenv('BATCH') or '') or 100
 local run = os.getenv('RUN') or tostring(os.time())
-assert(mode == 'pool' or mode == 'fresh' or mode == 'hot' or mode == 'batch' or mode == 'batch-pool',
-  'MODE: pool, fresh, hot, batch or batch-pool')
+assert(mode == 'pool' or mode == 'fresh' or mode == 'hot' or mode == 'batch' or mode == 'batch-pool'
+  or mode == 'introspect', 'MODE: pool, fresh, hot, batch, batch-pool or introspect')
 
 local threads = {}
 function setup(thread)
@@ -62,7 +65,12 @@ local hot = {}
 sent, bad, allowed, decisions = 0, 0, 0, 0
 function init(args)
   prefix = string.format('%s-%d', run, tid or 1)
-  if mode == 'hot' then
+  if mode == 'introspect' then
+    hot[1] = wrk.format('POST', '/introspect', {
+      ['Content-Type'] = 'application/x-www-form-urlencoded',
+      ['Authorization'] = assert(os.getenv('AUTH'), 'AUTH is not set'),
+    }, 'token=' .. assert(os.getenv('TOKEN'), 'TOKEN is not set'))
+  elseif mode == 'hot' then
     for i = 0, hot_set - 1 do
       -- Spread over subjects, actions and owners too.
       hot[#hot + 1] = wrk.format(nil, '/access/v1/evaluation', nil, body(i, i + math.floor(i / 5), math.floor(i / 2), 'todo-' .. i))
@@ -73,7 +81,7 @@ end
 function request()
   n = n + 1
   sent = sent + 1
-  if mode == 'hot' then
+  if mode == 'hot' or mode == 'introspect' then
     return hot[(n % #hot) + 1]
   elseif mode == 'pool' then
     return wrk.format(nil, '/access/v1/evaluation', nil, item(n, 'todo-' .. (n % pool)))
@@ -91,7 +99,10 @@ end
 local want = (mode == 'batch' or mode == 'batch-pool') and batch or 1
 function response(status, headers, body)
   local count, yes = 0, 0
-  if status == 200 then
+  if mode == 'introspect' then
+    -- An active token counts as one allowed answer.
+    if status == 200 and string.find(body, '"active":true', 1, true) then count, yes = 1, 1 end
+  elseif status == 200 then
     for _ in string.gmatch(body, '"decision":') do count = count + 1 end
     for _ in string.gmatch(body, '"decision":true') do yes = yes + 1 end
   end

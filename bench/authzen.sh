@@ -12,7 +12,11 @@
 #   on-fresh   cache on, every request new (a miss, then an insert, each time)
 #   batch      cache off, one connection, BATCH (100) fresh items per /access/v1/evaluations
 #   batch-pool the same with the pool's todo ids (known to the entity directory)
-# The first four at CONNECTIONS (64) connections.
+#   intro-hot  not a decision: RFC 7662 introspection of one hot access token on the cache-on
+#              server, right after on-hot, so that a hot decision is compared with the cheapest
+#              authenticated POST the server answers (what hyper, the middleware and loopback TCP
+#              cost on this machine at this moment)
+# The first four and intro-hot at CONNECTIONS (64) connections.
 #
 # usage: bench/authzen.sh [SECONDS] [RUNS]        (defaults: 10 s, 3 runs)
 # env:   OFF_PORT (13300), ON_PORT (13301), CONNECTIONS (64), POOL (1000), HOT_SET (16),
@@ -170,7 +174,33 @@ config() {
   sed -E "s#\"([^\"/]+\\.(cedarschema|cedar|json))\"#\"$example/\\1\"#g" "$example/latchkey.toml"
 }
 config | sed -E 's/^\[authz\]$/[authz]\ncache = false/' >"$tmp/cache-off.toml"
-config >"$tmp/cache-on.toml"
+# The cache-on server also serves introspection (intro-hot): a resource, a client allowed to
+# introspect for it, and tokens that outlive the runs.
+resource=urn:example:authzen-bench
+client_secret=$(openssl rand -base64 32 | tr '+/' '-_' | tr -d '=\n')
+{
+  config
+  cat <<EOF
+
+[tokens]
+access_token_ttl = "1h"
+
+[[resources]]
+identifier = "$resource"
+name = "Benchmark API"
+scopes = [{ name = "api:read", description = "Read" }]
+introspection_clients = ["bench"]
+
+[[clients]]
+id = "bench"
+type = "confidential"
+secret = { env = "BENCH_CLIENT_SECRET" }
+auth_method = "client_secret_basic"
+grant_types = ["client_credentials"]
+scopes = ["api:read"]
+audiences = ["$resource"]
+EOF
+} >"$tmp/cache-on.toml"
 grep -q '^cache = false$' "$tmp/cache-off.toml" || die "could not turn the cache off in the configuration"
 cp "$tmp/cache-off.toml" "$tmp/cache-on.toml" "$out/"
 
@@ -179,7 +209,7 @@ master_key=$("$latchkey" key generate-master-key)
 start() {
   local name=$1 port=$2
   mkdir -p "$tmp/$name-data"
-  AUTHZEN_PDP_API_KEY=$pep_key LATCHKEY_MASTER_KEY=$master_key \
+  AUTHZEN_PDP_API_KEY=$pep_key LATCHKEY_MASTER_KEY=$master_key BENCH_CLIENT_SECRET=$client_secret \
     taskset -c "$server_cpu" "$latchkey" serve --config "$tmp/$name.toml" --data-dir "$tmp/$name-data" \
     --listen "127.0.0.1:$port" >"$out/$name.log" 2>&1 &
   pids+=($!)
@@ -202,6 +232,12 @@ for url in "$off" "$on"; do
   [[ $answer == '{"decision":true}' ]] || die "$url did not allow Morty's update of his own todo: $answer"
 done
 
+# The hot token for intro-hot, from the cache-on server.
+client_auth="Basic $(printf 'bench:%s' "$client_secret" | base64 -w0)"
+hot_token=$(curl -s -H "Authorization: $client_auth" -d grant_type=client_credentials -d scope=api:read \
+  --data-urlencode "resource=$resource" "$on/token" | sed -nE 's/.*"access_token":"([^"]+)".*/\1/p')
+[[ -n $hot_token ]] || die "could not get an access token from the cache-on server for intro-hot"
+
 # --- runs ----------------------------------------------------------------------------------
 say "warm-up: ${warmup} s of distinct requests per server (fills the entity directory with the pool's ids)"
 load warmup-off "$warmup" "$conns" "$off" MODE=pool
@@ -212,6 +248,7 @@ for ((r = 1; r <= runs; r++)); do
   measure off-pool "$r" "$conns" "$off" "$off_pid" MODE=pool
   measure off-fresh "$r" "$conns" "$off" "$off_pid" MODE=fresh
   measure on-hot "$r" "$conns" "$on" "$on_pid" MODE=hot
+  measure intro-hot "$r" "$conns" "$on" "$on_pid" MODE=introspect AUTH="$client_auth" TOKEN="$hot_token"
   measure on-fresh "$r" "$conns" "$on" "$on_pid" MODE=fresh
   measure batch "$r" 1 "$off" "$off_pid" MODE=batch
   measure batch-pool "$r" 1 "$off" "$off_pid" MODE=batch-pool
@@ -253,7 +290,8 @@ summary=$(awk -F'\t' -v secs="$secs" -v runs="$runs" -v conns="$conns" -v when="
     printf "| cache off, distinct requests (pool): ≥ 20000 decisions/s | %.0f | %s |\n", m["off-pool"], verdict(m["off-pool"] >= 20000)
     printf "| cache off, distinct requests (fresh ids): ≥ 20000 decisions/s | %.0f | %s |\n", m["off-fresh"], verdict(m["off-fresh"] >= 20000)
     printf "| cache on (hot set): ≥ 50000 decisions/s | %.0f | %s |\n", m["on-hot"], verdict(m["on-hot"] >= 50000)
-    worst = 0; for (k in q99) if (k !~ /^batch/ && q99[k] > worst) worst = q99[k]
+    if (m["intro-hot"] > 0) printf "| (reference) hot decision / hot-token introspection, same server, same run | %.2f | none | |\n", m["on-hot"] / m["intro-hot"]
+    worst = 0; for (k in q99) if (k !~ /^batch/ && k != "intro-hot" && q99[k] > worst) worst = q99[k]
     printf "| p99 < 5 ms at %d connections (worst scenario) | %.2f ms | %s |\n", conns, worst, verdict(worst < 5)
     printf "| a %d-item batch < 1 ms, fresh ids (median of the runs'"'"' p50; mean %.3f ms) | %.3f ms | %s |\n", batch, mm["batch"], q50["batch"], verdict(q50["batch"] < 1)
     printf "| a %d-item batch < 1 ms, pool ids (median of the runs'"'"' p50; mean %.3f ms) | %.3f ms | %s |\n", batch, mm["batch-pool"], q50["batch-pool"], verdict(q50["batch-pool"] < 1)

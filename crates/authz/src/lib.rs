@@ -19,8 +19,8 @@ mod entity;
 mod policy_set;
 mod requirement;
 
-pub use entity::{EntityData, EntityRef, json_to_cedar, representable};
-pub use policy_set::{CompileError, Outcome, PolicyInfo, PolicySet, Query};
+pub use entity::{EntityData, EntityRef, PreparedEntity, json_to_cedar, representable};
+pub use policy_set::{CompileError, EntityInput, Outcome, PolicyInfo, PolicySet, PreparedQuery, Query};
 pub use requirement::Requirement;
 
 /// Context keys the decision point fills itself; a caller's values for

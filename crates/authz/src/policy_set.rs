@@ -8,14 +8,18 @@
 
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use cedar_policy::{
-    ActionConstraint, Authorizer, Context, Decision, Effect, Entities, Entity, EntityUid, PolicyId, ResourceConstraint,
-    Schema, ValidationMode, Validator,
+    ActionConstraint, Authorizer, Context, Decision, Effect, Entities, EntityUid, PolicyId, ResourceConstraint, Schema,
+    ValidationMode, Validator,
 };
+use cedar_policy_core::ast;
+use cedar_policy_core::entities::{NoEntitiesSchema, TCComputation};
+use cedar_policy_core::extensions::Extensions;
 use serde::Serialize;
 
-use crate::entity::{EntityData, json_to_cedar};
+use crate::entity::{EntityData, PreparedEntity, TypeNames, json_to_cedar};
 use crate::requirement::{self, Requirement};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -50,6 +54,42 @@ pub struct PolicyInfo {
     pub reads_action: bool,
 }
 
+/// A principal or resource of a query: its data, converted to Cedar's
+/// form by the decision, or an entity converted already.
+#[derive(Clone, Copy)]
+pub enum EntityInput<'a> {
+    Data(&'a EntityData),
+    Prepared(&'a PreparedEntity),
+}
+
+impl<'a> From<&'a EntityData> for EntityInput<'a> {
+    fn from(e: &'a EntityData) -> Self {
+        EntityInput::Data(e)
+    }
+}
+
+impl<'a> From<&'a PreparedEntity> for EntityInput<'a> {
+    fn from(e: &'a PreparedEntity) -> Self {
+        EntityInput::Prepared(e)
+    }
+}
+
+impl EntityInput<'_> {
+    fn ty(&self) -> &str {
+        match self {
+            EntityInput::Data(d) => &d.ty,
+            EntityInput::Prepared(p) => &p.ty,
+        }
+    }
+
+    fn to_cedar(self, names: &TypeNames) -> Result<Arc<ast::Entity>, String> {
+        match self {
+            EntityInput::Data(d) => d.to_cedar(names),
+            EntityInput::Prepared(p) => Ok(p.entity.clone()),
+        }
+    }
+}
+
 /// One request to decide.
 pub struct Query<'a> {
     pub principal: &'a EntityData,
@@ -58,6 +98,16 @@ pub struct Query<'a> {
     pub context: &'a serde_json::Map<String, serde_json::Value>,
     /// The subject holds an unexpired capability for this action on this
     /// resource: it counts as a permit, which a forbid still overrides.
+    pub capability: bool,
+}
+
+/// A [`Query`] whose principal and resource may be prepared already
+/// ([`PolicySet::prepare`]).
+pub struct PreparedQuery<'a> {
+    pub principal: EntityInput<'a>,
+    pub action: &'a str,
+    pub resource: EntityInput<'a>,
+    pub context: &'a serde_json::Map<String, serde_json::Value>,
     pub capability: bool,
 }
 
@@ -117,7 +167,11 @@ pub struct PolicySet {
     /// types the schema does not declare.
     open_resource: HashMap<String, Slice>,
     actions: Vec<ActionInfo>,
-    action_entities: Vec<Entity>,
+    /// The schema's action entities, transitively closed, shared by every
+    /// decision that needs them.
+    action_entities: Vec<Arc<ast::Entity>>,
+    /// The schema's entity type names, parsed once.
+    names: TypeNames,
     info: HashMap<String, PolicyInfo>,
     order: Vec<String>,
     authorizer: Authorizer,
@@ -171,13 +225,17 @@ impl PolicySet {
             return Err(CompileError::Invalid(msgs.join("; ")));
         }
 
-        let action_entities: Vec<Entity> =
-            schema.action_entities().map_err(|e| CompileError::Schema(flatten(&e)))?.iter().cloned().collect();
         // Each action's ancestors (action groups), to expand `action in
-        // group` into the member actions when slicing.
+        // group` into the member actions when slicing. The closure is
+        // computed here, once, so that decisions need not.
         let mut ancestors: HashMap<EntityUid, HashSet<EntityUid>> = HashMap::new();
-        let action_set =
-            Entities::from_entities(action_entities.clone(), None).map_err(|e| CompileError::Schema(flatten(&e)))?;
+        let action_set = Entities::from_entities(
+            schema.action_entities().map_err(|e| CompileError::Schema(flatten(&e)))?.iter().cloned(),
+            None,
+        )
+        .map_err(|e| CompileError::Schema(flatten(&e)))?;
+        let action_entities: Vec<Arc<ast::Entity>> =
+            action_set.iter().map(|e| Arc::new(AsRef::<ast::Entity>::as_ref(e).clone())).collect();
         let mut actions: Vec<ActionInfo> = Vec::new();
         for uid in schema.actions() {
             let mut up = HashSet::new();
@@ -283,6 +341,7 @@ impl PolicySet {
         };
 
         let types: Vec<String> = schema.entity_types().map(|t| t.to_string()).collect();
+        let names: TypeNames = schema.entity_types().map(|t| (t.to_string(), t.clone())).collect();
         let mut slices = HashMap::new();
         let mut open_resource = HashMap::new();
         for a in &actions {
@@ -297,6 +356,7 @@ impl PolicySet {
             open_resource,
             actions,
             action_entities,
+            names,
             info,
             order,
             authorizer: Authorizer::new(),
@@ -329,38 +389,60 @@ impl PolicySet {
         self.source_len
     }
 
+    /// Converts an entity to Cedar's form once, for callers that decide
+    /// about it many times. The result does not depend on the policies, so
+    /// it stays valid when another set is installed; it must be prepared
+    /// again whenever its data changes. The error is the one a decision on
+    /// the data would give.
+    pub fn prepare(&self, data: &EntityData) -> Result<PreparedEntity, String> {
+        Ok(PreparedEntity { ty: data.ty.clone(), entity: data.to_cedar(&self.names)? })
+    }
+
     /// Decides one request. Never fails: anything that cannot be evaluated
     /// (an action outside the schema, a type that is not a Cedar name) is
     /// a deny whose error says why.
     pub fn decide(&self, q: &Query<'_>) -> Outcome {
+        self.decide_prepared(&PreparedQuery {
+            principal: EntityInput::Data(q.principal),
+            action: q.action,
+            resource: EntityInput::Data(q.resource),
+            context: q.context,
+            capability: q.capability,
+        })
+    }
+
+    /// [`PolicySet::decide`], for entities that may be prepared already.
+    pub fn decide_prepared(&self, q: &PreparedQuery<'_>) -> Outcome {
         let Some(action) = self.actions.iter().find(|a| a.name == q.action) else {
             return Outcome::deny_with(format!("action `{}` is not in the schema", q.action));
         };
         // The schema says which types an action applies to; anything else
         // is a question the policies were never validated for.
-        if !action.principals.contains(&q.principal.ty) || !action.resources.contains(&q.resource.ty) {
+        let (principal_ty, resource_ty) = (q.principal.ty(), q.resource.ty());
+        if !action.principals.contains(principal_ty) || !action.resources.contains(resource_ty) {
             return Outcome::deny_with(format!(
-                "the schema does not let `{}` apply to a `{}` principal and a `{}` resource",
-                q.action, q.principal.ty, q.resource.ty
+                "the schema does not let `{}` apply to a `{principal_ty}` principal and a `{resource_ty}` resource",
+                q.action
             ));
         }
         let action_uid = &action.uid;
-        let slice = match self.slices.get(&(q.action.to_owned(), q.resource.ty.clone())) {
+        let slice = match self.slices.get(&(q.action.to_owned(), resource_ty.to_owned())) {
             Some(s) => s,
             None => match self.open_resource.get(q.action) {
                 Some(s) => s,
                 None => return Outcome::deny_with(format!("action `{}` is not in the schema", q.action)),
             },
         };
-        let principal = match q.principal.to_cedar() {
+        let principal = match q.principal.to_cedar(&self.names) {
             Ok(e) => e,
             Err(e) => return Outcome::deny_with(format!("subject: {e}")),
         };
-        let resource = match q.resource.to_cedar() {
+        let resource = match q.resource.to_cedar(&self.names) {
             Ok(e) => e,
             Err(e) => return Outcome::deny_with(format!("resource: {e}")),
         };
-        let (p_uid, r_uid) = (principal.uid(), resource.uid());
+        let p_uid = EntityUid::from(principal.uid().clone());
+        let r_uid = EntityUid::from(resource.uid().clone());
         let mut entities = vec![principal];
         // A subject asking about itself is one entity, not two.
         if r_uid != p_uid {
@@ -369,21 +451,13 @@ impl PolicySet {
         if slice.needs_action_entities {
             entities.extend(self.action_entities.iter().cloned());
         }
-        let entities = match Entities::from_entities(entities, None) {
+        let entities = match entity_store(entities) {
             Ok(e) => e,
-            Err(e) => return Outcome::deny_with(format!("entities: {}", flatten(&e))),
+            Err(e) => return Outcome::deny_with(format!("entities: {e}")),
         };
-        let mut pairs = Vec::with_capacity(q.context.len());
-        for (k, v) in q.context {
-            match json_to_cedar(v) {
-                Ok(Some(expr)) => pairs.push((k.clone(), expr)),
-                Ok(None) => {}
-                Err(e) => return Outcome::deny_with(format!("context.{k}: {e}")),
-            }
-        }
-        let context = match Context::from_pairs(pairs) {
+        let context = match context(q.context) {
             Ok(c) => c,
-            Err(e) => return Outcome::deny_with(format!("context: {}", flatten(&e))),
+            Err(e) => return Outcome::deny_with(e),
         };
         let request = match cedar_policy::Request::new(p_uid, action_uid.clone(), r_uid, context, None) {
             Ok(r) => r,
@@ -428,6 +502,63 @@ impl PolicySet {
     }
 }
 
+/// The request's context. Plain values (see [`crate::entity::plain`]) make
+/// the record directly, as Cedar's `Context::from_pairs` evaluates it to;
+/// anything else goes through `Context::from_pairs`, as before, with the
+/// same errors.
+fn context(ctx: &serde_json::Map<String, serde_json::Value>) -> Result<Context, String> {
+    let plain: Option<Vec<(&String, Option<ast::Value>)>> =
+        ctx.iter().map(|(k, v)| Some((k, crate::entity::plain(v)?))).collect();
+    if let Some(plain) = plain {
+        let record = plain.into_iter().filter_map(|(k, v)| Some((k.as_str().into(), v?))).collect();
+        return Ok(Context::from(ast::Context::Value(Arc::new(record))));
+    }
+    let mut pairs = Vec::with_capacity(ctx.len());
+    for (k, v) in ctx {
+        match json_to_cedar(v) {
+            Ok(Some(expr)) => pairs.push((k.clone(), expr)),
+            Ok(None) => {}
+            Err(e) => return Err(format!("context.{k}: {e}")),
+        }
+    }
+    Context::from_pairs(pairs).map_err(|e| format!("context: {}", flatten(&e)))
+}
+
+/// The entities of one decision, as Cedar's `Entities::from_entities`
+/// builds them. That function always computes the transitive closure of
+/// the hierarchy (and refuses cycles), which was a fifth of a decision's
+/// time; yet ancestors arrive already expanded (the caller owns the
+/// hierarchy), and the action entities were closed at compile time. Over
+/// these few entities the closure can only add something when some
+/// entity's ancestor is itself one of them: the principal or the resource
+/// (one inside the other, or a cycle), or an action. Only then is it
+/// computed, exactly as before; otherwise it would change nothing, and the
+/// entities go in as they are.
+/// The error is Cedar's, on one line.
+fn entity_store(entities: Vec<Arc<ast::Entity>>) -> Result<Entities, String> {
+    let members: Vec<&ast::EntityUID> = entities.iter().map(|e| e.uid()).collect();
+    let inside = entities.iter().any(|e| {
+        !e.uid().entity_type().is_action() && e.ancestors().any(|a| a.entity_type().is_action() || members.contains(&a))
+    });
+    let extensions = Extensions::all_available();
+    let store = if inside {
+        cedar_policy_core::entities::Entities::from_entities(
+            entities.into_iter().map(Arc::unwrap_or_clone),
+            None::<&NoEntitiesSchema>,
+            TCComputation::ComputeNow,
+            extensions,
+        )
+    } else {
+        cedar_policy_core::entities::Entities::new().add_entities(
+            entities,
+            None::<&NoEntitiesSchema>,
+            TCComputation::AssumeAlreadyComputed,
+            extensions,
+        )
+    };
+    store.map(Entities::from).map_err(|e| flatten(&e))
+}
+
 /// Expands action groups into their members; the flag says a group was
 /// named (so the evaluation needs the action entities).
 fn expand(
@@ -466,4 +597,97 @@ fn declared_at(schema_src: &str, name: &str) -> usize {
 /// One line from a Cedar error and its causes.
 fn flatten(e: &dyn std::fmt::Display) -> String {
     e.to_string().replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use crate::entity::EntityRef;
+    use cedar_policy::EntityTypeName;
+
+    fn names() -> TypeNames {
+        ["User", "Role", "Doc"].iter().map(|t| (t.to_string(), EntityTypeName::from_str(t).unwrap())).collect()
+    }
+
+    fn entity(ty: &str, id: &str, parents: &[(&str, &str)]) -> Arc<ast::Entity> {
+        let mut d = EntityData::new(ty, id);
+        d.attrs.insert("n".into(), serde_json::json!(1));
+        d.parents = parents.iter().map(|(t, i)| EntityRef::new(*t, *i)).collect();
+        d.to_cedar(&names()).unwrap()
+    }
+
+    /// What Cedar's facade builds from the same entities (closure computed).
+    fn by_cedar(entities: &[Arc<ast::Entity>]) -> Result<Entities, String> {
+        Entities::from_entities(entities.iter().map(|e| cedar_policy::Entity::from(ast::Entity::clone(e))), None)
+            .map_err(|e| flatten(&e))
+    }
+
+    #[test]
+    fn skipping_the_closure_builds_what_cedar_builds() {
+        let action_schema = Schema::from_cedarschema_str(
+            "entity User; entity Doc; action \"all\"; action read in [\"all\"] appliesTo { principal: [User], resource: [Doc] };",
+        )
+        .unwrap()
+        .0;
+        let actions: Vec<Arc<ast::Entity>> = action_schema
+            .action_entities()
+            .unwrap()
+            .iter()
+            .map(|e| Arc::new(AsRef::<ast::Entity>::as_ref(e).clone()))
+            .collect();
+        let alice = entity("User", "alice", &[("Role", "reader"), ("Role", "staff")]);
+        let cases: Vec<Vec<Arc<ast::Entity>>> = vec![
+            // The usual: ancestors outside the request.
+            vec![alice.clone(), entity("Doc", "d1", &[("Role", "reader")])],
+            vec![alice.clone()],
+            vec![alice.clone(), entity("Doc", "d1", &[])].into_iter().chain(actions.iter().cloned()).collect(),
+            // The resource inside the principal: it inherits the principal's roles.
+            vec![alice.clone(), entity("Doc", "d1", &[("User", "alice")])],
+            // The principal inside the resource.
+            vec![entity("User", "bob", &[("Doc", "d1")]), entity("Doc", "d1", &[("Role", "owners")])],
+            // An action as an ancestor, with the action entities present.
+            vec![alice.clone(), entity("Doc", "d1", &[("Action", "read")])]
+                .into_iter()
+                .chain(actions.iter().cloned())
+                .collect(),
+        ];
+        for (i, case) in cases.iter().enumerate() {
+            let ours = entity_store(case.clone()).unwrap();
+            let theirs = by_cedar(case).unwrap();
+            assert!(ours.deep_eq(&theirs), "case {i}");
+        }
+        // The nested case really gains an ancestor through the closure.
+        let nested = entity_store(cases[3].clone()).unwrap();
+        let d1 = EntityUid::from_str(r#"Doc::"d1""#).unwrap();
+        let staff = EntityUid::from_str(r#"Role::"staff""#).unwrap();
+        assert!(nested.is_ancestor_of(&staff, &d1));
+    }
+
+    #[test]
+    fn plain_contexts_are_what_cedar_builds() {
+        let ctx = serde_json::json!({"now": 5, "a": [1, "x", null], "n": null, "r": {"k": true, "z": null}});
+        let ctx = ctx.as_object().unwrap();
+        let ours = context(ctx).unwrap();
+        let pairs: Vec<(String, cedar_policy::RestrictedExpression)> =
+            ctx.iter().filter_map(|(k, v)| Some((k.clone(), json_to_cedar(v).unwrap()?))).collect();
+        let theirs = Context::from_pairs(pairs).unwrap();
+        assert_eq!(AsRef::<ast::Context>::as_ref(&ours), AsRef::<ast::Context>::as_ref(&theirs));
+        // Not plain: Cedar's way, errors included.
+        let odd = serde_json::json!({"a": 0.5, "b": 1.23456});
+        assert_eq!(
+            context(odd.as_object().unwrap()).err().as_deref(),
+            Some("context.b: 1.23456 is not a Cedar number (a 64-bit integer, or at most four decimals)")
+        );
+    }
+
+    #[test]
+    fn cycles_are_still_refused() {
+        let cycle = vec![entity("User", "alice", &[("Doc", "d1")]), entity("Doc", "d1", &[("User", "alice")])];
+        assert_eq!(entity_store(cycle.clone()).err(), by_cedar(&cycle).err());
+        assert!(entity_store(cycle).is_err());
+        let own_parent = vec![entity("User", "alice", &[("User", "alice")])];
+        assert!(entity_store(own_parent.clone()).is_err());
+        assert!(by_cedar(&own_parent).is_err());
+    }
 }

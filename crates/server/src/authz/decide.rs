@@ -10,7 +10,7 @@
 
 use std::sync::atomic::Ordering;
 
-use latchkey_authz::{EntityData, EntityRef, Query, RESERVED_CONTEXT, Requirement};
+use latchkey_authz::{EntityData, EntityInput, EntityRef, PreparedQuery, RESERVED_CONTEXT, Requirement};
 use latchkey_domain::UnixTime;
 use latchkey_domain::access_token::AccessTokenClaims;
 use latchkey_domain::client::CLIENT_SUBJECT_PREFIX;
@@ -236,15 +236,17 @@ pub async fn evaluate_with(
     };
 
     let cache_key = (cfg.cache && use_memory && draft.is_none()).then(|| {
-        let key = json!([
+        // Serialized straight from the parts (a tuple is a JSON array),
+        // without first copying the request into a `Value`.
+        let key = (
             global_epoch,
             version,
             authz.epoch_of(&subject_ref.ty, &subject_ref.id),
             authz.epoch_of(&item.resource.ty, &item.resource.id),
-            caller.name,
+            &caller.name,
             item,
-            vouched,
-        ]);
+            &vouched,
+        );
         // Keyed by digest: keys stay small whatever the request carries
         // (contexts, tokens), and raw tokens are not kept in memory.
         let bytes = serde_json::to_vec(&key).unwrap_or_default();
@@ -268,47 +270,66 @@ pub async fn evaluate_with(
     }
 
     // The subject: caller properties, then the store, then the token.
-    let stored = authz.entity(&state.store, &subject_ref.ty, &subject_ref.id, use_memory).await?;
-    let mut principal = EntityData::new(subject_ref.ty.clone(), subject_ref.id.clone());
-    if vouched.is_none() {
-        for (k, v) in &item.subject.properties {
-            let held = stored.as_ref().is_some_and(|s| s.attributes.contains_key(k));
-            if !cfg.is_protected(k) && !held {
-                principal.attrs.insert(k.clone(), v.clone());
-            }
+    let subject = authz.resolve(&state.store, &subject_ref.ty, &subject_ref.id, use_memory).await?;
+    let stored = subject.stored.as_deref();
+    // The caller's properties that count: never for a vouched subject,
+    // never protected names, never names the store holds.
+    let described: Vec<(&String, &Value)> = match &vouched {
+        Some(_) => Vec::new(),
+        None => item
+            .subject
+            .properties
+            .iter()
+            .filter(|(k, _)| !cfg.is_protected(k) && !stored.is_some_and(|s| s.attributes.contains_key(*k)))
+            .collect(),
+    };
+    // Described by the directory alone, the subject's Cedar form is the
+    // one converted once per directory entry; otherwise it is assembled
+    // (and converted) for this decision.
+    let principal_data = (vouched.is_some() || !described.is_empty()).then(|| {
+        let mut principal = EntityData::new(subject_ref.ty.clone(), subject_ref.id.clone());
+        principal.attrs.extend(described.iter().map(|(k, v)| ((*k).clone(), (*v).clone())));
+        if let Some(s) = stored {
+            principal.attrs.extend(s.attributes.iter().map(|(k, v)| (k.clone(), v.clone())));
+            principal.parents.clone_from(&subject.ancestors);
         }
-    }
-    if let Some(s) = &stored {
-        principal.attrs.extend(s.attributes.iter().map(|(k, v)| (k.clone(), v.clone())));
-        principal.parents = authz.ancestors(&state.store, &s.parents, use_memory).await?;
-    }
+        if let Some(v) = &vouched {
+            principal.attrs.extend(v.attrs.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        principal
+    });
     let mut expires_at = now.plus(cfg.cache_ttl).0;
-    if let Some(v) = &vouched {
-        principal.attrs.extend(v.attrs.iter().map(|(k, v)| (k.clone(), v.clone())));
-        if let Some(exp) = v.expires_at {
-            expires_at = expires_at.min(exp);
-        }
+    if let Some(exp) = vouched.as_ref().and_then(|v| v.expires_at) {
+        expires_at = expires_at.min(exp);
     }
 
     if let Some(tenant) = &caller.tenant {
-        let subject_tenant = principal.attrs.get("tenant").and_then(Value::as_str);
+        let attrs = principal_data.as_ref().map(|p| &p.attrs).or(stored.map(|s| &s.attributes));
+        let subject_tenant = attrs.and_then(|a| a.get("tenant")).and_then(Value::as_str);
         if subject_tenant != Some(tenant.as_str()) {
             return Ok(Decision::deny("the subject is outside this caller's tenant"));
         }
     }
 
     // The resource: the caller's properties, overridden by the store.
-    let mut resource = EntityData::new(item.resource.ty.clone(), item.resource.id.clone());
-    resource.attrs = item.resource.properties.clone();
-    if let Some(s) = authz.entity(&state.store, &item.resource.ty, &item.resource.id, use_memory).await? {
-        resource.attrs.extend(s.attributes.iter().map(|(k, v)| (k.clone(), v.clone())));
-        resource.parents = authz.ancestors(&state.store, &s.parents, use_memory).await?;
-    }
-    if let Some(tenant) = &caller.tenant
-        && let Some(rt) = resource.attrs.get("tenant").and_then(Value::as_str)
-        && rt != tenant
-    {
-        return Ok(Decision::deny("the resource is outside this caller's tenant"));
+    // Without properties, it too is described by the directory alone.
+    let target = authz.resolve(&state.store, &item.resource.ty, &item.resource.id, use_memory).await?;
+    let resource_data = (!item.resource.properties.is_empty()).then(|| {
+        let mut resource = EntityData::new(item.resource.ty.clone(), item.resource.id.clone());
+        resource.attrs = item.resource.properties.clone();
+        if let Some(s) = &target.stored {
+            resource.attrs.extend(s.attributes.iter().map(|(k, v)| (k.clone(), v.clone())));
+            resource.parents.clone_from(&target.ancestors);
+        }
+        resource
+    });
+    if let Some(tenant) = &caller.tenant {
+        let attrs = resource_data.as_ref().map(|r| &r.attrs).or(target.stored.as_ref().map(|s| &s.attributes));
+        if let Some(rt) = attrs.and_then(|a| a.get("tenant")).and_then(Value::as_str)
+            && rt != tenant
+        {
+            return Ok(Decision::deny("the resource is outside this caller's tenant"));
+        }
     }
 
     // The context: the caller's, without the names the decision point owns.
@@ -334,10 +355,33 @@ pub async fn evaluate_with(
         .map(|c| c.expires_at.0)
         .max();
 
-    let outcome = set.decide(&Query {
-        principal: &principal,
+    // A directory entry that does not convert has no prepared form: its
+    // data then goes in, and the decision says why it denies.
+    let (principal_whole, resource_whole);
+    let principal = match &principal_data {
+        Some(p) => EntityInput::Data(p),
+        None => match subject.prepared(set) {
+            Some(p) => EntityInput::Prepared(p),
+            None => {
+                principal_whole = subject.data();
+                EntityInput::Data(&principal_whole)
+            }
+        },
+    };
+    let resource = match &resource_data {
+        Some(r) => EntityInput::Data(r),
+        None => match target.prepared(set) {
+            Some(r) => EntityInput::Prepared(r),
+            None => {
+                resource_whole = target.data();
+                EntityInput::Data(&resource_whole)
+            }
+        },
+    };
+    let outcome = set.decide_prepared(&PreparedQuery {
+        principal,
         action: &item.action,
-        resource: &resource,
+        resource,
         context: &context,
         capability: capability_until.is_some(),
     });

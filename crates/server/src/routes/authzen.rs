@@ -111,11 +111,22 @@ fn context(v: Option<&Value>) -> Result<Map<String, Value>, String> {
 }
 
 pub(crate) fn item(m: &Map<String, Value>) -> Result<Item, String> {
+    item_of(m.get("subject"), m.get("action"), m.get("resource"), m.get("context"))
+}
+
+/// An item from its four parts, wherever each comes from (a batch item
+/// or the batch's defaults), read in place rather than first assembled.
+fn item_of(
+    subject: Option<&Value>,
+    act: Option<&Value>,
+    resource: Option<&Value>,
+    ctx: Option<&Value>,
+) -> Result<Item, String> {
     Ok(Item {
-        subject: described(m.get("subject"), "subject", true)?,
-        action: action(m.get("action"))?,
-        resource: described(m.get("resource"), "resource", true)?,
-        context: context(m.get("context"))?,
+        subject: described(subject, "subject", true)?,
+        action: action(act)?,
+        resource: described(resource, "resource", true)?,
+        context: context(ctx)?,
     })
 }
 
@@ -171,7 +182,7 @@ pub async fn evaluations(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let body = json_body(&headers, &body)?;
+    let mut body = json_body(&headers, &body)?;
     let explain = explain(&body, &caller)?;
     let semantic = match body.get("options").and_then(|o| o.get("evaluations_semantic")) {
         None | Some(Value::Null) => Semantic::ExecuteAll,
@@ -180,9 +191,10 @@ pub async fn evaluations(
         Some(Value::String(s)) if s == "permit_on_first_permit" => Semantic::PermitOnFirstPermit,
         Some(other) => return Err(bad(format!("options.evaluations_semantic: unknown value {other}"))),
     };
-    let items = match body.get("evaluations") {
+    // Taken out of the body, which is ours: the items are read in place.
+    let items = match body.remove("evaluations") {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => a.clone(),
+        Some(Value::Array(a)) => a,
         Some(_) => return Err(bad("evaluations must be an array")),
     };
     // Without items, the request is a single evaluation (AuthZEN §7.1).
@@ -204,16 +216,14 @@ pub async fn evaluations(
     let mut results = Vec::with_capacity(items.len());
     for raw in &items {
         // Each key of an item replaces the top-level default whole.
-        let merged = raw.as_object().map(|m| {
-            let mut merged = Map::new();
-            for key in ["subject", "action", "resource", "context"] {
-                if let Some(v) = m.get(key).or_else(|| body.get(key)) {
-                    merged.insert(key.to_owned(), v.clone());
-                }
+        let parsed = match raw.as_object() {
+            Some(m) => {
+                let part = |key: &str| m.get(key).or_else(|| body.get(key));
+                item_of(part("subject"), part("action"), part("resource"), part("context"))
             }
-            merged
-        });
-        let result = match merged.as_ref().ok_or_else(|| "an evaluation must be an object".to_owned()).and_then(item) {
+            None => Err("an evaluation must be an object".to_owned()),
+        };
+        let result = match parsed {
             Ok(it) => match evaluate(&state, &caller, &it).await {
                 Ok(d) => decision_json(&d, explain),
                 Err(e) => failed_item(&e.to_string(), explain),
