@@ -150,6 +150,31 @@ pub enum JwtCommand {
     /// Every check with pass, fail or skipped, and a hint for each failure.
     /// Exit code 0: valid, 2: invalid, 1: error (e.g. keys unreachable).
     Verify(JwtVerifyArgs),
+    /// Signs claims with a private key (PKCS#8 PEM), for tests and tools.
+    Sign(JwtSignArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JwtSignArgs {
+    /// The private key, PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----").
+    #[arg(long, value_name = "FILE")]
+    pub key: std::path::PathBuf,
+    /// ES256, RS256, PS256 or EdDSA (the key's type must match).
+    #[arg(long)]
+    pub alg: String,
+    /// The claims as a JSON object, or - for stdin; iat and exp are added
+    /// when absent. Not needed with --public-jwk.
+    #[arg(required_unless_present = "public_jwk")]
+    pub claims: Option<String>,
+    /// The header's typ.
+    #[arg(long, default_value = "at+jwt")]
+    pub typ: String,
+    /// The lifetime when the claims have no exp.
+    #[arg(long, default_value = "5m", value_name = "DURATION")]
+    pub expires_in: String,
+    /// Print the key's public JWK (kid included) instead of signing.
+    #[arg(long)]
+    pub public_jwk: bool,
 }
 
 #[derive(Debug, Args)]

@@ -11,7 +11,7 @@ use latchkey_resource::explain::{Expectations, Status, explain};
 use serde_json::{Value, json};
 
 use super::{Negative, arg_or_stdin, print_json};
-use crate::cli::{JwtCommand, JwtVerifyArgs};
+use crate::cli::{JwtCommand, JwtSignArgs, JwtVerifyArgs};
 
 pub async fn run(cmd: JwtCommand) -> Result<()> {
     match cmd {
@@ -23,7 +23,37 @@ pub async fn run(cmd: JwtCommand) -> Result<()> {
             print_json(&json!({ "header": header, "claims": claims }))
         }
         JwtCommand::Verify(args) => verify(args).await,
+        JwtCommand::Sign(args) => sign(args),
     }
+}
+
+/// Signs with a PKCS#8 PEM key; the kid is the key's JWK thumbprint, as
+/// Latchkey's own keys have.
+fn sign(args: JwtSignArgs) -> Result<()> {
+    let alg: latchkey_domain::SigningAlg =
+        args.alg.parse().map_err(|_| anyhow::anyhow!("--alg {}: use ES256, RS256, PS256 or EdDSA", args.alg))?;
+    let pem = std::fs::read_to_string(&args.key).with_context(|| format!("reading {}", args.key.display()))?;
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).map(str::trim).collect();
+    if !pem.contains("-----BEGIN PRIVATE KEY-----") {
+        bail!("{}: expected a PKCS#8 PEM key (-----BEGIN PRIVATE KEY-----)", args.key.display());
+    }
+    let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, body)
+        .with_context(|| format!("{}: the PEM body is not base64", args.key.display()))?;
+    let key = latchkey_crypto::signing_key::SigningKey::from_pkcs8(alg, &der)
+        .map_err(|e| anyhow::anyhow!("{}: not a {alg} private key ({e})", args.key.display()))?;
+    if args.public_jwk {
+        return print_json(&serde_json::to_value(key.public_jwk())?);
+    }
+    let text = arg_or_stdin(args.claims.as_deref().unwrap_or("-"))?;
+    let mut claims: Value = serde_json::from_str(&text).context("the claims are not JSON")?;
+    let Some(map) = claims.as_object_mut() else { bail!("the claims must be a JSON object") };
+    let ttl = humantime::parse_duration(&args.expires_in)
+        .with_context(|| format!("--expires-in: {:?} is not a duration like 5m", args.expires_in))?;
+    let now = latchkey_domain::UnixTime::now();
+    map.entry("iat").or_insert(json!(now.0));
+    map.entry("exp").or_insert(json!(now.plus(ttl).0));
+    println!("{}", latchkey_crypto::jws::sign(&key, &args.typ, &claims)?);
+    Ok(())
 }
 
 async fn verify(args: JwtVerifyArgs) -> Result<()> {

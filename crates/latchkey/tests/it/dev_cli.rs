@@ -251,3 +251,49 @@ async fn token_get_introspect_and_revoke_through_discovery() {
     assert_eq!(run(&args.iter().map(String::as_str).collect::<Vec<_>>(), &[], None).status.code(), Some(1));
     server.stop().await;
 }
+
+#[test]
+fn jwt_sign_makes_tokens_that_verify_with_the_public_jwk() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let der = latchkey_crypto::signing_key::generate_pkcs8(latchkey_domain::SigningAlg::ES256).unwrap();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(der)
+    );
+    let key = dir.path().join("key.pem");
+    std::fs::write(&key, pem).unwrap();
+    let key = key.to_str().unwrap();
+
+    let out = run(&["jwt", "sign", "--key", key, "--alg", "ES256", "--public-jwk"], &[], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let jwk = dir.path().join("jwk.json");
+    std::fs::write(&jwk, &out.stdout).unwrap();
+
+    let claims = r#"{"iss":"https://as.example","sub":"u","aud":"https://api.example","jti":"j","client_id":"c"}"#;
+    let out = run(&["jwt", "sign", "--key", key, "--alg", "ES256", "-"], &[], Some(claims));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = stdout(&out).trim().to_owned();
+    let c: Value = serde_json::from_slice(&latchkey_crypto::jws::decode_unverified(&token).unwrap().1).unwrap();
+    assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 300, "exp added: 5 minutes");
+
+    let out = run(
+        &[
+            "jwt",
+            "verify",
+            &token,
+            "--jwks",
+            jwk.to_str().unwrap(),
+            "--issuer",
+            "https://as.example",
+            "--audience",
+            "https://api.example",
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // The wrong algorithm for the key, or claims that are not an object.
+    assert_eq!(run(&["jwt", "sign", "--key", key, "--alg", "RS256", "{}"], &[], None).status.code(), Some(1));
+    assert_eq!(run(&["jwt", "sign", "--key", key, "--alg", "ES256", "[1]"], &[], None).status.code(), Some(1));
+}
