@@ -73,6 +73,8 @@ pub enum Command {
     /// get, introspect, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Shell completions, on stdout (e.g. `latchkey completions bash > /etc/bash_completion.d/latchkey`).
+    Completions { shell: clap_complete::Shell },
     /// Cross-check an issuer: discovery, metadata, JWKS, clock, endpoints,
     /// and optionally a client's redirect URI. Exit code 0: fine (warnings
     /// allowed), 2: a check failed, 1: the issuer is unreachable.

@@ -35,6 +35,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Authz(cmd) => authz::run(&cli.global, cmd).await,
         Command::Doctor(args) => doctor::run(args).await,
         Command::Token(cmd) => token::run(cmd).await,
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "latchkey", &mut std::io::stdout());
+            Ok(())
+        }
     };
     // What the command changed goes to the audit log too, whether or not
     // it then failed.

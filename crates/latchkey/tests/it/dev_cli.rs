@@ -297,3 +297,14 @@ fn jwt_sign_makes_tokens_that_verify_with_the_public_jwk() {
     assert_eq!(run(&["jwt", "sign", "--key", key, "--alg", "RS256", "{}"], &[], None).status.code(), Some(1));
     assert_eq!(run(&["jwt", "sign", "--key", key, "--alg", "ES256", "[1]"], &[], None).status.code(), Some(1));
 }
+
+#[test]
+fn shell_completions_are_printed() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = run(&["completions", shell], &[], None);
+        assert!(out.status.success(), "{shell}");
+        let text = stdout(&out);
+        assert!(text.contains("latchkey") && text.contains("doctor"), "{shell}: {}", &text[..text.len().min(200)]);
+    }
+    assert_eq!(run(&["completions", "cmd.exe"], &[], None).status.code(), Some(2), "a usage error");
+}
