@@ -74,22 +74,12 @@ pub fn decode_unverified(token: &str) -> Result<(Header, Vec<u8>, Vec<u8>), JwsE
 
 /// Verifies `token` against the key `find_key` returns for its kid.
 pub fn verify<'k>(token: &str, find_key: impl Fn(&str) -> Option<&'k VerifyingKey>) -> Result<Verified, JwsError> {
-    verify_by_header(token, |header| find_key(header.kid.as_deref().unwrap_or_default()))
-}
-
-/// [`verify`], with the key chosen from the whole header (kid and alg),
-/// for key sets where one kid serves several algorithms (an RSA JWK
-/// without `alg`). The key's own algorithm is still what is checked.
-pub fn verify_by_header<'k>(
-    token: &str,
-    find_key: impl Fn(&Header) -> Option<&'k VerifyingKey>,
-) -> Result<Verified, JwsError> {
     let (header, payload, sig) = decode_unverified(token)?;
     if header.alg.parse::<latchkey_domain::SigningAlg>().is_err() {
         return Err(JwsError::AlgorithmNotAllowed(header.alg));
     }
     let kid = header.kid.clone().unwrap_or_default();
-    let key = find_key(&header).ok_or_else(|| JwsError::UnknownKid(kid.clone()))?;
+    let key = find_key(&kid).ok_or_else(|| JwsError::UnknownKid(kid.clone()))?;
     if key.alg.as_str() != header.alg {
         return Err(JwsError::AlgorithmMismatch { kid, expected: key.alg.to_string(), got: header.alg });
     }

@@ -12,14 +12,19 @@ use crate::sign_in::{WEB_REDIRECT, WEB_SECRET, auth_url, refresh, token_request,
 
 const WEBHOOK_SECRET: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
-async fn audit_page(server: &TestServer, query: &str) -> Value {
-    let resp = server
+/// `GET /admin/v1/audit/events?{query}` as the administrator.
+async fn query_audit(server: &TestServer, query: &str) -> reqwest::Response {
+    server
         .http
         .get(server.url(&format!("/admin/v1/audit/events?{query}")))
         .bearer_auth(TEST_ADMIN_KEY)
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn audit_page(server: &TestServer, query: &str) -> Value {
+    let resp = query_audit(server, query).await;
     assert_eq!(resp.status(), 200, "{query}");
     resp.json().await.unwrap()
 }
@@ -178,13 +183,7 @@ async fn queries_filter_and_page(backend: Backend) {
     assert!(!everything.contains("wrong-secret"), "a presented secret is never recorded");
 
     for bad in ["limit=0", "limit=5000", "order=sideways", "cursor=x", "outcome=maybe", "since=soon", "type=*.x"] {
-        let resp = server
-            .http
-            .get(server.url(&format!("/admin/v1/audit/events?{bad}")))
-            .bearer_auth(TEST_ADMIN_KEY)
-            .send()
-            .await
-            .unwrap();
+        let resp = query_audit(&server, bad).await;
         assert_eq!(resp.status(), 400, "{bad}");
         let body: Value = resp.json().await.unwrap();
         assert_eq!(body["error"], "invalid_request", "{bad}");
