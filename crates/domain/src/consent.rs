@@ -1,11 +1,16 @@
-//! When the user must be asked (OIDC Core §3.1.2.4): first-party clients
-//! never; others whenever the request asks for a scope the user has not
+//! When the user must be asked (OIDC Core §3.1.2.4): sandbox clients
+//! always, first-party clients never; others whenever the request asks for a scope the user has not
 //! allowed this client yet, or `prompt=consent` demands it.
 
 use crate::Client;
 use crate::scope::ScopeSet;
 
 pub fn needs_consent(client: &Client, allowed: Option<&ScopeSet>, requested: &ScopeSet, prompt_consent: bool) -> bool {
+    // A developer's sandbox client is anyone's code: the user is asked
+    // every time, and the page says it is a sandbox app.
+    if client.origin == crate::user::Origin::Sandbox {
+        return true;
+    }
     if client.first_party {
         return false;
     }

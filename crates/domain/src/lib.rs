@@ -17,6 +17,7 @@ pub mod params;
 pub mod pkce;
 pub mod redirect_uri;
 pub mod resource;
+pub mod sandbox;
 pub mod scope;
 pub mod secret;
 pub mod throttle;

@@ -20,14 +20,17 @@ pub struct User {
 }
 
 /// Who owns a record: the declarative config (rewritten at each start), the
-/// dev sandbox, an administrator (CLI/API), or the person themself
-/// (self-service sign-up).
+/// dev sandbox, an administrator (CLI/API), the person themself
+/// (self-service sign-up), the server itself (the portal's own client), or
+/// a developer's self-service sandbox (fenced: see `client::SandboxFence`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
     Config,
     Dev,
     Admin,
     SignUp,
+    Builtin,
+    Sandbox,
 }
 
 impl Origin {
@@ -37,6 +40,8 @@ impl Origin {
             Origin::Dev => "dev",
             Origin::Admin => "admin",
             Origin::SignUp => "signup",
+            Origin::Builtin => "builtin",
+            Origin::Sandbox => "sandbox",
         }
     }
 
@@ -46,6 +51,8 @@ impl Origin {
             "dev" => Some(Origin::Dev),
             "admin" => Some(Origin::Admin),
             "signup" => Some(Origin::SignUp),
+            "builtin" => Some(Origin::Builtin),
+            "sandbox" => Some(Origin::Sandbox),
             _ => None,
         }
     }

@@ -295,8 +295,12 @@ pub async fn register_sandbox_rp(store: &Store, issuer: &crate::issuer::Issuer) 
     let callback = issuer.endpoint(crate::routes::sandbox::CALLBACK_PATH);
     let home = issuer.endpoint(crate::routes::sandbox::HOME_PATH);
     // Earlier starts may have had another port: keep only the fixed URIs.
-    spa.redirect_uris.retain(|u| !u.ends_with(crate::routes::sandbox::CALLBACK_PATH));
+    spa.redirect_uris.retain(|u| {
+        !u.ends_with(crate::routes::sandbox::CALLBACK_PATH) && !u.ends_with(crate::portal::flows::PATH)
+    });
     spa.redirect_uris.push(callback);
+    // The portal's flow runner is a redirect URI of the sandbox's clients.
+    spa.redirect_uris.push(issuer.endpoint(crate::portal::flows::PATH));
     spa.post_logout_redirect_uris = vec![home];
     spa.updated_at = UnixTime::now();
     store.upsert_client(&spa).await

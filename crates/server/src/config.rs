@@ -119,6 +119,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub audit: crate::audit::config::AuditFile,
     #[serde(default)]
+    pub portal: crate::portal::config::PortalFile,
+    #[serde(default)]
     pub clients: Vec<ClientFile>,
     #[serde(default)]
     pub users: Vec<UserFile>,
@@ -358,6 +360,8 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// The audit log: retention, queue, anomalies.
     pub audit: crate::audit::config::AuditConfig,
+    /// The developer portal: self-service sandbox, administrators.
+    pub portal: crate::portal::config::PortalConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -673,6 +677,7 @@ impl Config {
             authz.enable_sandbox_idv();
         }
         let audit = crate::audit::config::resolve(file.audit, env)?;
+        let portal = crate::portal::config::resolve(file.portal, dev)?;
 
         Ok(Config {
             dev,
@@ -745,6 +750,7 @@ impl Config {
                 authorize_per_address: file.rate_limits.authorize_per_address.unwrap_or(600),
             },
             audit,
+            portal,
         })
     }
 

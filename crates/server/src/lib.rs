@@ -28,6 +28,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod outbound;
 pub mod pages;
+pub mod portal;
 pub mod rate_limit;
 pub mod routes;
 pub mod session;
@@ -56,7 +57,7 @@ use crate::error::ApiError;
 use crate::issuer::Issuer;
 use crate::keyring::{KeyError, KeyManager, KeyRing};
 use crate::routes::{
-    admin, admin_authz, authorize, authzen, consent, discovery, end_session, error_reference, health, introspect, jwks,
+    admin, admin_authz, authorize, authzen, consent, discovery, end_session, health, introspect, jwks,
     login, mfa, revocations, revoke, sandbox, sandbox_idv, signup, token, userinfo,
 };
 
@@ -167,6 +168,7 @@ impl Server {
         if config.dev {
             bootstrap::register_sandbox_rp(&store, &issuer).await?;
         }
+        portal::signin::register_client(&store, &issuer).await?;
         let admin_key_digest = config.admin_key.as_ref().map(|k| latchkey_crypto::digest::secret_digest(k.expose()));
         let resources = store.list_resources().await?;
         let dummy_password_hash = latchkey_crypto::password::dummy_hash()
@@ -333,7 +335,6 @@ pub fn app(state: AppState) -> Router {
         .route(&format!("{p}/access/v1/search/resource"), post(authzen::search_resource))
         .route(&format!("{p}/access/v1/search/action"), post(authzen::search_action))
         .route(&format!("{p}/signals/v1"), post(authz::signals::receive))
-        .route(&format!("{p}/portal/errors"), get(error_reference::get))
         .route(&format!("{p}/admin/v1/keys"), get(admin::list_keys))
         .route(
             &format!("{p}/admin/v1/users/{{user_id}}/sessions"),
@@ -364,7 +365,8 @@ pub fn app(state: AppState) -> Router {
         .route(&format!("{p}/admin/v1/capabilities"), post(admin_authz::grant_capability))
         .route(&format!("{p}/admin/v1/capabilities/{{capability_id}}"), delete(admin_authz::revoke_capability))
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz));
+        .route("/readyz", get(health::readyz))
+        .merge(portal::routes(p));
     if !p.is_empty() {
         // RFC 8414 §5 lets clients find OIDC metadata by path insertion too.
         router = router.route(&issuer.well_known_inserted("openid-configuration"), get(discovery::get));

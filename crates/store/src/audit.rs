@@ -19,6 +19,8 @@ const ROWS_PER_STATEMENT: usize = 100;
 pub struct AuditQuery {
     pub subject: Option<String>,
     pub client_id: Option<String>,
+    /// The request's trace id (the portal's trace lookup).
+    pub trace_id: Option<String>,
     pub kind: Option<String>,
     pub outcome: Option<String>,
     pub since_ms: Option<i64>,
@@ -99,6 +101,9 @@ impl Store {
         }
         if let Some(o) = &q.outcome {
             text("outcome", "=", o.clone(), &mut conditions);
+        }
+        if let Some(t) = &q.trace_id {
+            text("trace_id", "=", t.clone(), &mut conditions);
         }
         if let Some(k) = &q.kind {
             match k.strip_suffix('*') {

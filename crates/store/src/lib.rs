@@ -16,6 +16,7 @@ mod consents;
 mod keys;
 mod meta;
 mod resources;
+mod sandbox;
 mod sessions;
 mod single_use;
 mod sweep;

@@ -81,6 +81,7 @@ fn parse_query(params: &HashMap<String, String>, now_ms: i64) -> Result<AuditQue
     Ok(AuditQuery {
         subject: text("subject")?,
         client_id: text("client_id")?,
+        trace_id: text("trace_id")?,
         kind,
         outcome,
         since_ms: time_param(params, "since", now_ms)?,

@@ -1,0 +1,1 @@
+// Filled in by the portal work on this page.

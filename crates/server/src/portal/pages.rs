@@ -1,0 +1,76 @@
+//! The portal pages whose work happens in the browser (decoder, utilities,
+//! flow runner, playground, API reference): a shell, a body of markup and
+//! a script, plus the data the script needs.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+
+use super::assets::fragment;
+use super::layout::{Page, render};
+use super::signin::developer;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+async fn scripted(
+    state: &AppState,
+    headers: &HeaderMap,
+    section: &str,
+    title: &str,
+    body: &str,
+    scripts: &[&str],
+    data: serde_json::Value,
+) -> Result<Response, ApiError> {
+    let user = developer(state, headers).await?;
+    let mut page = Page::new(section, title, fragment(body));
+    page.scripts = scripts;
+    page.data = data;
+    Ok(render(state, user.as_ref(), page))
+}
+
+pub async fn jwt(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let algs: Vec<&str> = state.config.keys.algorithms.iter().map(|a| a.as_str()).collect();
+    let audiences: Vec<&str> = state.resources.iter().map(|r| r.identifier.as_str()).collect();
+    let data = serde_json::json!({ "algorithms": algs, "audiences": audiences });
+    scripted(&state, &headers, "/jwt", "JWT decoder and verifier", "jwt.html", &["jwt.js"], data).await
+}
+
+pub async fn tools(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    scripted(&state, &headers, "/tools", "Utilities", "tools.html", &["tools.js"], serde_json::Value::Null).await
+}
+
+pub async fn flows(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let resources: Vec<serde_json::Value> = state
+        .resources
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "identifier": r.identifier,
+                "scopes": r.scopes.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let data = serde_json::json!({
+        "redirect_uri": state.issuer.endpoint(super::flows::PATH),
+        "resources": resources,
+        "dev_clients": if state.config.dev {
+            serde_json::json!([
+                { "id": crate::bootstrap::DEV_SPA_CLIENT, "kind": "public" },
+                { "id": crate::bootstrap::DEV_SERVICE_CLIENT, "kind": "confidential" },
+            ])
+        } else {
+            serde_json::json!([])
+        },
+    });
+    scripted(&state, &headers, "/flows", "Flow runner", "flows.html", &["flows.js"], data).await
+}
+
+pub async fn playground(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    scripted(&state, &headers, "/playground", "Policy playground", "playground.html", &["playground.js"], serde_json::Value::Null)
+        .await
+}
+
+pub async fn reference(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let data = serde_json::json!({ "openapi": state.issuer.endpoint("/portal/openapi.json") });
+    scripted(&state, &headers, "/reference", "API reference", "reference.html", &["reference.js"], data).await
+}
