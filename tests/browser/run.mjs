@@ -47,7 +47,9 @@ async function newPage(options = {}) {
   const page = await context.newPage();
   page.errors = [];
   page.on("pageerror", (e) => page.errors.push(`uncaught: ${e.message}`));
-  page.on("console", (m) => { if (m.type() === "error") page.errors.push(`console: ${m.text()}`); });
+  page.on("console", (m) => { if (m.type() === "error") page.errors.push(`console: ${m.text()} (${m.location()?.url || "?"})`); });
+  // Names the failing URL, which the console message above does not.
+  page.on("response", (r) => { if (r.status() >= 400 && !page.expected?.(r)) page.errors.push(`http ${r.status()} ${r.url()}`); });
   return page;
 }
 
@@ -75,11 +77,28 @@ async function signIn(page, username = "alice", password = "alice-sandbox-passwo
   await page.waitForURL((u) => u.pathname.startsWith(new URL(portal).pathname) && !u.pathname.endsWith("/callback"));
 }
 
+// An access token for the development sandbox's service client (client
+// credentials), for specs that need a real token. The secret comes from
+// LATCHKEY_DEV_SERVICE_SECRET (the harness reads it from the server's
+// dev-credentials.json).
+async function serviceToken(scope = "orders:read") {
+  const secret = process.env.LATCHKEY_DEV_SERVICE_SECRET;
+  assert.ok(secret, "LATCHKEY_DEV_SERVICE_SECRET is not set");
+  const res = await fetch(`${base}/token`, {
+    method: "POST",
+    headers: { "Authorization": "Basic " + Buffer.from(`sandbox-service:${secret}`).toString("base64"),
+               "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ grant_type: "client_credentials", scope, resource: "https://api.example.com" }),
+  });
+  assert.equal(res.status, 200, `token endpoint answered ${res.status}`);
+  return (await res.json()).access_token;
+}
+
 function noErrors(page) {
   assert.deepEqual(page.errors, [], `errors in the page ${page.url()}`);
 }
 
-const ctx = { browser, base, portal, newPage, axeCheck, signIn, noErrors, assert, screenshots: shots };
+const ctx = { browser, base, portal, newPage, axeCheck, signIn, noErrors, serviceToken, assert, screenshots: shots };
 
 const files = (await readdir(path.join(here, "specs"))).filter((f) => f.endsWith(".mjs")).sort();
 let failed = 0;

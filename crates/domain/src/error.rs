@@ -198,3 +198,196 @@ mod tests {
         );
     }
 }
+
+/// One specific reason behind an error code, with what to do about it:
+/// the error reference has a page for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cause {
+    /// URL-safe id, e.g. `pkce_mismatch`.
+    pub id: &'static str,
+    pub title: &'static str,
+    pub fix: &'static str,
+}
+
+const fn cause(id: &'static str, title: &'static str, fix: &'static str) -> Cause {
+    Cause { id, title, fix }
+}
+
+const INVALID_REQUEST: &[Cause] = &[
+    cause(
+        "missing_parameter",
+        "A required parameter is missing",
+        "Send every parameter the endpoint requires; the error_description names it.",
+    ),
+    cause(
+        "repeated_parameter",
+        "A parameter appears twice",
+        "RFC 6749 §3.1: each parameter at most once. Check that your library does not append a default.",
+    ),
+    cause(
+        "pkce_missing",
+        "No PKCE code_challenge",
+        "Every authorization request needs code_challenge and code_challenge_method=S256 (RFC 9700 §2.1.1).",
+    ),
+    cause(
+        "pkce_plain",
+        "code_challenge_method=plain",
+        "Only S256 is accepted: send BASE64URL(SHA-256(verifier)) with method S256.",
+    ),
+    cause(
+        "wrong_content_type",
+        "The body is not a form",
+        "The token, revocation and introspection endpoints read application/x-www-form-urlencoded bodies.",
+    ),
+    cause(
+        "credentials_in_query",
+        "Parameters in the query string",
+        "Send token-endpoint parameters in the body: query strings end up in logs.",
+    ),
+];
+const INVALID_CLIENT: &[Cause] = &[
+    cause(
+        "unknown_client",
+        "The client id is not registered",
+        "Check the client_id for typos and that it was registered on this server (not another environment).",
+    ),
+    cause(
+        "wrong_secret",
+        "The secret does not match",
+        "Use the current secret (secrets are shown once at creation; rotate it if lost). In HTTP Basic, form-encode id and secret first (RFC 6749 §2.3.1).",
+    ),
+    cause(
+        "wrong_method",
+        "Wrong authentication method",
+        "Authenticate the way the client is registered: client_secret_basic, client_secret_post, private_key_jwt, or none for public clients.",
+    ),
+    cause(
+        "bad_assertion",
+        "The client assertion is not valid",
+        "For private_key_jwt: sign with a key in the registered JWKS, aud = the issuer, a fresh jti, exp within 5 minutes.",
+    ),
+];
+const INVALID_GRANT: &[Cause] = &[
+    cause(
+        "expired_code",
+        "The authorization code expired",
+        "Redeem codes at once: they live for seconds, not minutes.",
+    ),
+    cause(
+        "code_reused",
+        "The code was already used",
+        "A code is single-use; a second attempt also revokes the tokens the first one issued (RFC 6749 §4.1.2). Do not retry code redemption.",
+    ),
+    cause(
+        "unknown_code",
+        "The code is unknown or belongs to another client",
+        "Redeem the code with the same client_id that asked for it.",
+    ),
+    cause(
+        "redirect_uri_mismatch",
+        "redirect_uri differs from the authorization request's",
+        "Send exactly the redirect_uri of the authorization request, byte for byte.",
+    ),
+    cause(
+        "pkce_mismatch",
+        "code_verifier does not match the code_challenge",
+        "Send the verifier whose S256 hash was the challenge of this very request; keep it per request, not per user.",
+    ),
+    cause(
+        "session_ended",
+        "The sign-in session has ended",
+        "The user signed out or an administrator ended the session: start a new sign-in.",
+    ),
+    cause(
+        "refresh_expired",
+        "The refresh token expired",
+        "It was idle longer than its idle lifetime or reached its maximum lifetime: sign the user in again.",
+    ),
+    cause(
+        "refresh_reused",
+        "A rotated refresh token was used again",
+        "Each refresh returns a new refresh token; store it and discard the old one. Reuse revokes the whole family (RFC 9700 §4.14).",
+    ),
+    cause(
+        "grant_revoked",
+        "The authorization was revoked",
+        "The user or an administrator revoked access, or consent was withdrawn: sign in again.",
+    ),
+    cause("user_disabled", "The user is no longer active", "The account was disabled or removed."),
+    cause(
+        "subject_token_invalid",
+        "The subject token cannot be exchanged",
+        "Exchange a valid, unexpired token that names your client as a permitted exchanger (token exchange, RFC 8693).",
+    ),
+];
+const INVALID_SCOPE: &[Cause] = &[
+    cause(
+        "not_allowed",
+        "A scope is not allowed for this client",
+        "Ask only for scopes registered on the client and defined by the API (resource) you target.",
+    ),
+    cause(
+        "policy_denied",
+        "A policy refused the scope",
+        "The authorization policies grant this scope only under conditions (e.g. an approved contract or a step-up); see the policy playground.",
+    ),
+];
+const INVALID_TARGET: &[Cause] = &[
+    cause(
+        "unknown_resource",
+        "The resource is not a known API",
+        "Send resource= with the exact identifier of an API registered on this server (RFC 8707).",
+    ),
+    cause(
+        "audience_not_allowed",
+        "The client may not get tokens for this API",
+        "Register the API among the client's audiences.",
+    ),
+];
+const UNAUTHORIZED_CLIENT: &[Cause] = &[cause(
+    "grant_not_allowed",
+    "The grant type is not registered for this client",
+    "Register the grant type on the client, or use the grant it has.",
+)];
+const ACCESS_DENIED: &[Cause] = &[
+    cause("user_denied", "The user declined", "Show the user what was refused and let them try again."),
+    cause(
+        "policy_denied",
+        "A policy denied the request",
+        "Check the decision in the policy playground; a deny may name what would allow it (step-up, verification).",
+    ),
+];
+const INVALID_TOKEN: &[Cause] = &[
+    cause(
+        "expired",
+        "The access token expired",
+        "Refresh it or get a new one before exp (mind the clock skew leeway).",
+    ),
+    cause("revoked", "The token or its session was revoked", "Get a new token; the user may have signed out."),
+    cause(
+        "bad_signature",
+        "The signature does not verify",
+        "Verify against this issuer's current JWKS; the token may be altered or from another issuer.",
+    ),
+];
+
+impl ErrorCode {
+    /// The specific causes known for this code (may be empty).
+    pub fn causes(self) -> &'static [Cause] {
+        match self {
+            ErrorCode::InvalidRequest => INVALID_REQUEST,
+            ErrorCode::InvalidClient => INVALID_CLIENT,
+            ErrorCode::InvalidGrant => INVALID_GRANT,
+            ErrorCode::InvalidScope => INVALID_SCOPE,
+            ErrorCode::InvalidTarget => INVALID_TARGET,
+            ErrorCode::UnauthorizedClient => UNAUTHORIZED_CLIENT,
+            ErrorCode::AccessDenied => ACCESS_DENIED,
+            ErrorCode::InvalidToken => INVALID_TOKEN,
+            _ => &[],
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+}

@@ -208,6 +208,15 @@ pub enum SecurityEvent {
         client_id: String,
         reason: String,
     },
+    /// A request of a known client was refused with a protocol error: the
+    /// specific reason behind the generic code, which the client's owner
+    /// can look up by trace id on the portal.
+    RequestRefused {
+        client_id: String,
+        error: String,
+        reason: String,
+        status: u16,
+    },
     /// Something unusual: reuse of a refresh token or code, a burst of
     /// failures, one user's sessions spreading over many addresses.
     AnomalyDetected {
@@ -317,6 +326,7 @@ impl SecurityEvent {
             SecurityEvent::TokenIssued { .. } => "token.issued",
             SecurityEvent::TokenRefreshed { .. } => "token.refreshed",
             SecurityEvent::ClientAuthFailed { .. } => "client.auth_failed",
+            SecurityEvent::RequestRefused { .. } => "request.refused",
             SecurityEvent::AnomalyDetected { .. } => "anomaly.detected",
         }
     }
@@ -328,7 +338,8 @@ impl SecurityEvent {
             | E::BackchannelLogoutFailed { .. }
             | E::LoginFailed { .. }
             | E::SecondFactorFailed { .. }
-            | E::ClientAuthFailed { .. } => Outcome::Failure,
+            | E::ClientAuthFailed { .. }
+            | E::RequestRefused { .. } => Outcome::Failure,
             E::AuthorizationCodeReplayed { .. } | E::RefreshTokenReused { .. } | E::AnomalyDetected { .. } => {
                 Outcome::Flagged
             }
@@ -385,7 +396,8 @@ impl SecurityEvent {
             | E::ConsentGranted { client_id, .. }
             | E::TokenIssued { client_id, .. }
             | E::TokenRefreshed { client_id, .. }
-            | E::ClientAuthFailed { client_id, .. } => Some(client_id),
+            | E::ClientAuthFailed { client_id, .. }
+            | E::RequestRefused { client_id, .. } => Some(client_id),
             E::AnomalyDetected { client_id, .. } => client_id.as_deref(),
             _ => None,
         }

@@ -5,11 +5,11 @@
 //! impersonate, and registers redirect URIs under the usual rules (absolute,
 //! no wildcard, no fragment, no script scheme, http only on loopback).
 
+use crate::SigningAlg;
 use crate::client::{AuthMethod, Client, ClientError, ClientKind, GrantType, validate_redirect_uri};
 use crate::scope::ScopeSet;
 use crate::time::UnixTime;
 use crate::user::Origin;
-use crate::SigningAlg;
 
 /// The OpenID scopes every sandbox client may ask for, beside the sandbox
 /// APIs' own.
@@ -129,7 +129,11 @@ mod tests {
     use super::*;
 
     fn fence() -> SandboxFence {
-        SandboxFence { audiences: vec!["https://api.example.com".into()], api_scopes: vec!["orders:read".into()], quota: 3 }
+        SandboxFence {
+            audiences: vec!["https://api.example.com".into()],
+            api_scopes: vec!["orders:read".into()],
+            quota: 3,
+        }
     }
 
     fn req(redirects: &[&str], scopes: &[&str]) -> SandboxClientRequest {
@@ -145,7 +149,14 @@ mod tests {
 
     #[test]
     fn a_sandbox_client_is_fenced() {
-        let c = fence().client("sbx-1".into(), &req(&["https://app.example.com/cb"], &["openid", "orders:read"]), RUNNER, UnixTime(1)).unwrap();
+        let c = fence()
+            .client(
+                "sbx-1".into(),
+                &req(&["https://app.example.com/cb"], &["openid", "orders:read"]),
+                RUNNER,
+                UnixTime(1),
+            )
+            .unwrap();
         assert!(!c.first_party);
         assert_eq!(c.origin, Origin::Sandbox);
         assert_eq!(c.audiences, vec!["https://api.example.com".to_string()]);
@@ -168,7 +179,10 @@ mod tests {
     fn scopes_outside_the_sandbox_are_refused() {
         let err = fence().client("sbx".into(), &req(&[], &["orders:write"]), RUNNER, UnixTime(1)).unwrap_err();
         assert_eq!(err, SandboxError::Scope("orders:write".into()));
-        assert_eq!(fence().client("sbx".into(), &req(&[], &[]), RUNNER, UnixTime(1)).unwrap_err(), SandboxError::NoScope);
+        assert_eq!(
+            fence().client("sbx".into(), &req(&[], &[]), RUNNER, UnixTime(1)).unwrap_err(),
+            SandboxError::NoScope
+        );
     }
 
     #[test]

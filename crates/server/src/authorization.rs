@@ -166,6 +166,7 @@ pub fn error_response(
         reason = error.description,
         "authorization request refused"
     );
+    crate::error::set_request_refusal(error.code.as_str(), &error.description);
     let mut params = vec![("error", error.code.as_str().to_string()), ("error_description", error.description.clone())];
     params.push(("error_uri", state.issuer.error_uri(error.code.as_str())));
     if let Some(s) = client_state {

@@ -253,6 +253,10 @@ pub async fn seed_dev(store: &Store, data_dir: &Path, events: &dyn EventSink) ->
                     vec![],
                 );
                 service.secret_hash = Some(hash);
+                // It stands for the sandbox API's own backend: it may trade
+                // its callers' tokens for downstream ones (the portal's flow
+                // runner shows a token exchange with it).
+                service.token_exchange.subject_audiences = vec![DEV_RESOURCE.into()];
                 store.insert_client(&service).await?;
                 events.emit(SecurityEvent::ClientCreated { client_id: service.id });
             }
@@ -295,9 +299,8 @@ pub async fn register_sandbox_rp(store: &Store, issuer: &crate::issuer::Issuer) 
     let callback = issuer.endpoint(crate::routes::sandbox::CALLBACK_PATH);
     let home = issuer.endpoint(crate::routes::sandbox::HOME_PATH);
     // Earlier starts may have had another port: keep only the fixed URIs.
-    spa.redirect_uris.retain(|u| {
-        !u.ends_with(crate::routes::sandbox::CALLBACK_PATH) && !u.ends_with(crate::portal::flows::PATH)
-    });
+    spa.redirect_uris
+        .retain(|u| !u.ends_with(crate::routes::sandbox::CALLBACK_PATH) && !u.ends_with(crate::portal::flows::PATH));
     spa.redirect_uris.push(callback);
     // The portal's flow runner is a redirect URI of the sandbox's clients.
     spa.redirect_uris.push(issuer.endpoint(crate::portal::flows::PATH));

@@ -127,6 +127,9 @@ pub async fn authenticate(
     params: &Params,
 ) -> Result<std::sync::Arc<Client>, ApiError> {
     let result = check(state, headers, params).await;
+    if let Ok(client) = &result {
+        crate::error::set_request_client(&client.id);
+    }
     if let Err(e) = &result
         && e.error.code == ErrorCode::InvalidClient
     {

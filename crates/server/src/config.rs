@@ -672,9 +672,14 @@ impl Config {
             .and_then(|p| p.parent())
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
+        let sampling_set = file.authz.decision_event_sample_every.is_some();
         let mut authz = crate::authz::config::resolve(file.authz, &base, env)?;
         if dev {
             authz.enable_sandbox_idv();
+            // Every decision recorded, so the playground's replay has them.
+            if !sampling_set {
+                authz.decision_event_sample_every = 1;
+            }
         }
         let audit = crate::audit::config::resolve(file.audit, env)?;
         let portal = crate::portal::config::resolve(file.portal, dev)?;

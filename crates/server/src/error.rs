@@ -19,8 +19,20 @@ pub struct RequestContext {
     /// is recorded (the header is a cheap reference-counted copy).
     pub source_ip: Option<std::net::IpAddr>,
     pub user_agent: Option<HeaderValue>,
+    /// What the request learns about itself on the way (one allocation).
+    pub facts: std::sync::Arc<RequestFacts>,
+}
+
+/// Facts a request's handlers record for the middleware and audit log.
+#[derive(Debug, Default)]
+pub struct RequestFacts {
     /// The authenticated administrator or caller, once a route knows it.
-    pub actor: std::sync::Arc<std::sync::OnceLock<String>>,
+    pub actor: std::sync::OnceLock<String>,
+    /// The client the request is from (authenticated, or at least named
+    /// and registered), so a refusal can be traced back to its owner.
+    pub client: std::sync::OnceLock<String>,
+    /// The protocol error the request was refused with: (code, reason).
+    pub refusal: std::sync::OnceLock<(&'static str, String)>,
 }
 
 pub fn current_request_id() -> String {
@@ -29,7 +41,18 @@ pub fn current_request_id() -> String {
 
 /// Records who the request's authenticated caller is, for audit events.
 pub fn set_request_actor(actor: &str) {
-    let _ = REQUEST_CONTEXT.try_with(|c| c.actor.set(actor.to_owned()));
+    let _ = REQUEST_CONTEXT.try_with(|c| c.facts.actor.set(actor.to_owned()));
+}
+
+/// Records which registered client the request is from.
+pub fn set_request_client(client_id: &str) {
+    let _ = REQUEST_CONTEXT.try_with(|c| c.facts.client.set(client_id.to_owned()));
+}
+
+/// Records why the request was refused (the first refusal wins), for the
+/// audit log's `request.refused` event when the client is known.
+pub fn set_request_refusal(code: &'static str, reason: &str) {
+    let _ = REQUEST_CONTEXT.try_with(|c| c.facts.refusal.set((code, reason.chars().take(512).collect())));
 }
 
 /// The web layer's one error type.
@@ -120,6 +143,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let trace_id = current_request_id();
         let reason = self.reason.as_deref().unwrap_or(&self.error.description);
+        set_request_refusal(self.error.code.as_str(), reason);
         if self.status.is_server_error() {
             tracing::error!(trace_id, error = self.error.code.as_str(), reason, "request failed");
         } else {

@@ -44,7 +44,7 @@ impl Issuer {
     }
 
     pub fn error_uri(&self, code: &str) -> String {
-        format!("{}/portal/errors#{code}", self.url)
+        format!("{}/portal/errors/{code}", self.url)
     }
 }
 

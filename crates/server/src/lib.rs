@@ -57,8 +57,8 @@ use crate::error::ApiError;
 use crate::issuer::Issuer;
 use crate::keyring::{KeyError, KeyManager, KeyRing};
 use crate::routes::{
-    admin, admin_authz, authorize, authzen, consent, discovery, end_session, health, introspect, jwks,
-    login, mfa, revocations, revoke, sandbox, sandbox_idv, signup, token, userinfo,
+    admin, admin_authz, authorize, authzen, consent, discovery, end_session, health, introspect, jwks, login, mfa,
+    revocations, revoke, sandbox, sandbox_idv, signup, token, userinfo,
 };
 
 /// Concurrent Argon2 verifications (each holds 19 MiB).
@@ -180,6 +180,22 @@ impl Server {
         authz::policies::bootstrap(&store, &caches.authz, events.as_ref(), config.authz.policy_files.as_ref())
             .await
             .map_err(|e| StartError::Policies(e.to_string()))?;
+        if config.dev && caches.authz.policies().is_none() {
+            // A ready playground on a fresh sandbox: the product scenarios'
+            // model (docs/authorization.md), until policies are published.
+            authz::policies::put(
+                &store,
+                &caches.authz,
+                events.as_ref(),
+                include_str!("../../../examples/scenarios/schema.cedarschema"),
+                include_str!("../../../examples/scenarios/policies.cedar"),
+                "dev",
+                "dev",
+                Some("the --dev sample policies (examples/scenarios)"),
+            )
+            .await
+            .map_err(|e| StartError::Policies(e.to_string()))?;
+        }
         let now = latchkey_domain::UnixTime::now();
         for e in &config.authz.entities {
             store.seed_entity(&e.ty, &e.id, &e.attributes, &e.parents, now).await?;
@@ -203,6 +219,7 @@ impl Server {
             resources,
             dummy_password_hash,
             password_checks: tokio::sync::Semaphore::new(PASSWORD_CHECKS),
+            dev_service_secret: dev_sandbox.as_ref().map(|d| d.service_client_secret.clone()),
             rate_limiter: rate_limit::RateLimiter::default(),
             exchange_policy: Box::new(latchkey_domain::token_exchange::ConfiguredPolicy),
         });

@@ -42,12 +42,25 @@ pub async fn request_context(State(state): State<AppState>, req: Request<Body>, 
         issuer: state.issuer.clone(),
         source_ip: req.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip()),
         user_agent: req.headers().get(header::USER_AGENT).cloned(),
-        actor: Default::default(),
+        facts: Default::default(),
     };
+    let facts = ctx.facts.clone();
+    let events = &state.events;
 
     let mut response = REQUEST_CONTEXT
         .scope(ctx.clone(), async move {
             let response = next.run(req).await;
+            // Inside the scope, so the event carries this request's trace id.
+            if let (Some(client_id), Some((error, reason))) = (facts.client.get(), facts.refusal.get())
+                && !response.status().is_server_error()
+            {
+                events.emit(latchkey_domain::SecurityEvent::RequestRefused {
+                    client_id: client_id.clone(),
+                    error: (*error).to_string(),
+                    reason: reason.clone(),
+                    status: response.status().as_u16(),
+                });
+            }
             rfc_error_for_bare_status(response)
         })
         .await;

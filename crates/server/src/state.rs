@@ -43,6 +43,9 @@ pub struct Inner {
     pub rate_limiter: crate::rate_limit::RateLimiter,
     /// Bounds concurrent Argon2 verifications.
     pub password_checks: tokio::sync::Semaphore,
+    /// With `--dev`: the sandbox service client's secret, which the
+    /// portal's flow runner fills in (a sandbox secret, printed at start).
+    pub dev_service_secret: Option<String>,
 }
 
 impl AppState {

@@ -39,10 +39,11 @@ impl Store {
 
     /// The sandbox clients `owner` registered, oldest first.
     pub async fn sandbox_clients_of(&self, owner: &str) -> Result<Vec<Client>> {
-        let rows = sqlx::query("SELECT client_id FROM sandbox_clients WHERE owner_id = $1 ORDER BY created_at, client_id")
-            .bind(owner)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT client_id FROM sandbox_clients WHERE owner_id = $1 ORDER BY created_at, client_id")
+                .bind(owner)
+                .fetch_all(&self.pool)
+                .await?;
         let mut clients = Vec::with_capacity(rows.len());
         for r in rows {
             let id: String = r.try_get("client_id")?;

@@ -16,7 +16,7 @@ async fn errors_use_the_rfc_format_with_a_trace_id() {
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["error"], "not_found");
     assert!(body["error_description"].as_str().is_some_and(|d| !d.is_empty()));
-    assert_eq!(body["error_uri"], format!("{}/portal/errors#not_found", server.issuer()));
+    assert_eq!(body["error_uri"], format!("{}/portal/errors/not_found", server.issuer()));
     assert_eq!(body["trace_id"], request_id.as_str());
 
     // The reference page every error_uri points at has an anchor per code.

@@ -23,6 +23,7 @@ mod machine;
 mod mfa;
 mod nodes;
 mod policy_cli;
+mod portal;
 mod rate_limits;
 mod resource_kit;
 mod sandbox;

@@ -390,7 +390,7 @@ async fn other_authorization_errors_go_back_to_the_client() {
         assert_eq!(q["error"], expected, "{extra:?}: {q:?}");
         assert_eq!(q["state"], "st");
         assert_eq!(q["iss"], server.issuer());
-        assert!(q["error_uri"].ends_with(&format!("/portal/errors#{expected}")));
+        assert!(q["error_uri"].ends_with(&format!("/portal/errors/{expected}")));
     }
     server.stop().await;
 }

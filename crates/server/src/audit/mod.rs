@@ -106,7 +106,7 @@ impl AuditLog {
                     .as_ref()
                     .filter(|_| !self.config.network_retention.is_zero())
                     .map(|v| String::from_utf8_lossy(v.as_bytes()).chars().take(USER_AGENT_CHARS).collect()),
-                actor: c.actor.get().cloned(),
+                actor: c.facts.actor.get().cloned(),
             })
             .unwrap_or_default()
     }

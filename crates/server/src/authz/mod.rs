@@ -11,5 +11,5 @@ pub mod policies;
 pub mod runtime;
 pub mod signals;
 
-pub use decide::{Caller, Decision, Item, evaluate, evaluate_with};
+pub use decide::{Caller, Decision, Described, Item, evaluate, evaluate_with};
 pub use runtime::Runtime;

@@ -54,6 +54,15 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
             "public clients cannot exchange tokens",
         ));
     }
+    // Defence in depth: sandbox clients are registered without the grant,
+    // and must never get it even if edited later.
+    if client.origin == latchkey_domain::user::Origin::Sandbox {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::UnauthorizedClient,
+            "sandbox clients cannot exchange tokens",
+        ));
+    }
     require_grant_type(client, GrantType::TokenExchange)?;
     let single = |name: &str| {
         params.single(name).map_err(|e| invalid_request(&e.to_string())).map(|v| v.filter(|s| !s.is_empty()))

@@ -21,9 +21,21 @@ const ASSETS: &[Asset] = &[
     Asset { name: "jwt.js", content_type: "text/javascript; charset=utf-8", body: include_str!("assets/jwt.js") },
     Asset { name: "tools.js", content_type: "text/javascript; charset=utf-8", body: include_str!("assets/tools.js") },
     Asset { name: "flows.js", content_type: "text/javascript; charset=utf-8", body: include_str!("assets/flows.js") },
-    Asset { name: "playground.js", content_type: "text/javascript; charset=utf-8", body: include_str!("assets/playground.js") },
-    Asset { name: "reference.js", content_type: "text/javascript; charset=utf-8", body: include_str!("assets/reference.js") },
-    Asset { name: "sandbox.js", content_type: "text/javascript; charset=utf-8", body: include_str!("assets/sandbox.js") },
+    Asset {
+        name: "playground.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("assets/playground.js"),
+    },
+    Asset {
+        name: "reference.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("assets/reference.js"),
+    },
+    Asset {
+        name: "sandbox.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("assets/sandbox.js"),
+    },
     Asset { name: "trace.js", content_type: "text/javascript; charset=utf-8", body: include_str!("assets/trace.js") },
 ];
 
@@ -66,5 +78,11 @@ pub async fn serve(Path(name): Path<String>) -> Response {
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
     // Short: a new binary's scripts must reach browsers soon after an upgrade.
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    response
+}
+
+pub async fn no_icon() -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
     response
 }

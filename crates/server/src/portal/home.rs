@@ -35,25 +35,27 @@ struct Values {
 
 fn values(state: &AppState, own: &[Client]) -> Values {
     let public = own.iter().find(|c| c.kind == ClientKind::Public);
-    let confidential_code = own
-        .iter()
-        .find(|c| c.kind == ClientKind::Confidential && !c.redirect_uris.is_empty());
-    let service = own
-        .iter()
-        .find(|c| c.kind == ClientKind::Confidential && c.grant_types.contains(&latchkey_domain::client::GrantType::ClientCredentials));
+    let confidential_code = own.iter().find(|c| c.kind == ClientKind::Confidential && !c.redirect_uris.is_empty());
+    let service = own.iter().find(|c| {
+        c.kind == ClientKind::Confidential
+            && c.grant_types.contains(&latchkey_domain::client::GrantType::ClientCredentials)
+    });
     let flows = state.issuer.endpoint(super::flows::PATH);
-    let (dev_spa, dev_service) = if state.config.dev {
-        (Some(DEV_SPA_CLIENT), Some(DEV_SERVICE_CLIENT))
-    } else {
-        (None, None)
-    };
+    let (dev_spa, dev_service) =
+        if state.config.dev { (Some(DEV_SPA_CLIENT), Some(DEV_SERVICE_CLIENT)) } else { (None, None) };
     let redirect_of = |c: &Client| c.redirect_uris.first().cloned().unwrap_or_else(|| flows.clone());
     Values {
-        spa_client: public.map(|c| c.id.clone()).or(dev_spa.map(String::from)).unwrap_or_else(|| "YOUR_SPA_CLIENT_ID".into()),
+        spa_client: public
+            .map(|c| c.id.clone())
+            .or(dev_spa.map(String::from))
+            .unwrap_or_else(|| "YOUR_SPA_CLIENT_ID".into()),
         spa_redirect: public.map(redirect_of).unwrap_or_else(|| flows.clone()),
         web_client: confidential_code.map(|c| c.id.clone()).unwrap_or_else(|| "YOUR_WEB_CLIENT_ID".into()),
         web_redirect: confidential_code.map(redirect_of).unwrap_or_else(|| "https://app.example.com/callback".into()),
-        service_client: service.map(|c| c.id.clone()).or(dev_service.map(String::from)).unwrap_or_else(|| "YOUR_SERVICE_CLIENT_ID".into()),
+        service_client: service
+            .map(|c| c.id.clone())
+            .or(dev_service.map(String::from))
+            .unwrap_or_else(|| "YOUR_SERVICE_CLIENT_ID".into()),
         audience: if state.config.dev || !own.is_empty() {
             DEV_RESOURCE.into()
         } else {

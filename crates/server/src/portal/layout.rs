@@ -108,7 +108,7 @@ pub fn render_with_status(state: &AppState, user: Option<&User>, status: StatusC
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} · Latchkey developer portal</title>\
-         <link rel=\"stylesheet\" href=\"{base}/assets/portal.css\">\
+         <link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"{base}/assets/portal.css\">\
          <script type=\"application/json\" id=\"portal-config\">{data}</script>{scripts}</head>\
          <body><a class=\"skip\" href=\"#main\">Skip to content</a>\
          <header><div class=\"bar\"><a class=\"brand\" href=\"{base}\">Latchkey <span>developer portal</span></a>\

@@ -6,14 +6,20 @@
 //! embedded in the binary (`assets`): the portal needs no network but the
 //! server's own.
 
+pub mod access;
+pub mod api;
 pub mod assets;
+pub mod catalogue;
 pub mod config;
+pub mod errors;
 pub mod flows;
 pub mod home;
 pub mod layout;
 pub mod pages;
+pub mod playground;
 pub mod sandbox;
 pub mod signin;
+pub mod trace;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -26,6 +32,9 @@ pub fn routes(p: &str) -> Router<AppState> {
     Router::new()
         .route(&at(""), get(home::show))
         .route(&at("/assets/{name}"), get(assets::serve))
+        // Browsers ask for it whatever the page says; an empty answer
+        // instead of a 404 in every console.
+        .route("/favicon.ico", get(assets::no_icon))
         .route(&at("/signin"), get(signin::start))
         .route(&at("/callback"), get(signin::callback))
         .route(&at("/signout"), post(signin::signout).get(signin::signout))
@@ -39,5 +48,16 @@ pub fn routes(p: &str) -> Router<AppState> {
         .route(&at("/tools"), get(pages::tools))
         .route(&at("/playground"), get(pages::playground))
         .route(&at("/reference"), get(pages::reference))
-        .route(&at("/errors"), get(crate::routes::error_reference::get))
+        .route(&at("/catalogue"), get(catalogue::catalogue))
+        .route(&at("/keys"), get(catalogue::keys))
+        .route(&at("/docs/consent"), get(catalogue::consent_doc))
+        .route(&at("/docs/policies"), get(catalogue::policies_doc))
+        .route(&at("/errors"), get(errors::index))
+        .route(&at("/errors/{code}"), get(errors::code))
+        .route(&at("/errors/{code}/{cause}"), get(errors::cause))
+        .route(&at("/trace"), get(trace::show))
+        .route(&at("/api/token-state"), post(api::token_state))
+        .route(&at("/api/playground"), get(playground::overview))
+        .route(&at("/api/playground/evaluate"), post(playground::evaluate))
+        .route(&at("/api/playground/replay"), post(playground::replay))
 }

@@ -40,6 +40,23 @@ pub async fn tools(State(state): State<AppState>, headers: HeaderMap) -> Result<
 }
 
 pub async fn flows(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let user = developer(&state, &headers).await?;
+    let own: Vec<serde_json::Value> = match &user {
+        Some(u) => super::sandbox::clients_of(&state, &u.id)
+            .await?
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "id": c.id,
+                    "name": c.name,
+                    "kind": c.kind.as_str(),
+                    "scopes": c.scopes.to_string(),
+                    "redirect_uris": c.redirect_uris,
+                })
+            })
+            .collect(),
+        None => vec![],
+    };
     let resources: Vec<serde_json::Value> = state
         .resources
         .iter()
@@ -53,10 +70,11 @@ pub async fn flows(State(state): State<AppState>, headers: HeaderMap) -> Result<
     let data = serde_json::json!({
         "redirect_uri": state.issuer.endpoint(super::flows::PATH),
         "resources": resources,
+        "own_clients": own,
         "dev_clients": if state.config.dev {
             serde_json::json!([
                 { "id": crate::bootstrap::DEV_SPA_CLIENT, "kind": "public" },
-                { "id": crate::bootstrap::DEV_SERVICE_CLIENT, "kind": "confidential" },
+                { "id": crate::bootstrap::DEV_SERVICE_CLIENT, "kind": "confidential", "secret": state.dev_service_secret },
             ])
         } else {
             serde_json::json!([])
@@ -66,8 +84,10 @@ pub async fn flows(State(state): State<AppState>, headers: HeaderMap) -> Result<
 }
 
 pub async fn playground(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    scripted(&state, &headers, "/playground", "Policy playground", "playground.html", &["playground.js"], serde_json::Value::Null)
-        .await
+    let user = developer(&state, &headers).await?;
+    let allowed = user.as_ref().map(|u| super::playground::may_use(&state, u));
+    let data = serde_json::json!({ "playground_allowed": allowed });
+    scripted(&state, &headers, "/playground", "Policy playground", "playground.html", &["playground.js"], data).await
 }
 
 pub async fn reference(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {

@@ -48,7 +48,7 @@ pub async fn clients_of(state: &AppState, owner: &str) -> Result<Vec<Client>, Ap
 /// What to show above the lists after a change.
 enum Outcome {
     None,
-    Created { client: Client, secret: Option<String> },
+    Created { client_id: String, secret: Option<String> },
     UserCreated { username: String, password: String },
     Deleted(String),
     Refused(String),
@@ -66,7 +66,10 @@ fn scope_boxes(fence: &SandboxFence) -> String {
         .chain(fence.api_scopes.iter().cloned())
         .map(|s| {
             let checked = if s == "openid" { " checked" } else { "" };
-            format!("<label><input type=\"checkbox\" name=\"scope\" value=\"{0}\"{checked}> <code>{0}</code></label>", escape(&s))
+            format!(
+                "<label><input type=\"checkbox\" name=\"scope\" value=\"{0}\"{checked}> <code>{0}</code></label>",
+                escape(&s)
+            )
         })
         .collect()
 }
@@ -92,7 +95,7 @@ fn client_rows(clients: &[Client], base: &str, csrf: &str) -> String {
         ));
     }
     format!(
-        "<div class=\"table-wrap\"><table><caption class=\"visually-hidden\">Your sandbox clients</caption>\
+        "<div class=\"table-wrap\" tabindex=\"0\"><table><caption class=\"visually-hidden\">Your sandbox clients</caption>\
          <thead><tr><th scope=\"col\">Client</th><th scope=\"col\">Type</th><th scope=\"col\">Scopes</th><th scope=\"col\">Redirect URIs</th><th scope=\"col\">Actions</th></tr></thead>\
          <tbody>{rows}</tbody></table></div>"
     )
@@ -122,7 +125,12 @@ async fn users_section(state: &AppState, owner: &User, base: &str, csrf: &str) -
     ))
 }
 
-async fn render_page(state: &AppState, user: Option<&User>, status: StatusCode, outcome: Outcome) -> Result<Response, ApiError> {
+async fn render_page(
+    state: &AppState,
+    user: Option<&User>,
+    status: StatusCode,
+    outcome: Outcome,
+) -> Result<Response, ApiError> {
     let base = escape(&state.issuer.endpoint("/portal"));
     let Some(user) = user else {
         let body = format!(
@@ -142,7 +150,7 @@ async fn render_page(state: &AppState, user: Option<&User>, status: StatusCode, 
     let fence = fence(state);
     let notice = match outcome {
         Outcome::None => String::new(),
-        Outcome::Created { client, secret } => {
+        Outcome::Created { client_id, secret } => {
             let secret_part = match secret {
                 Some(s) => format!(
                     "<p><label for=\"new-secret\">Client secret: shown only now, copy it</label>\
@@ -153,7 +161,7 @@ async fn render_page(state: &AppState, user: Option<&User>, status: StatusCode, 
             };
             format!(
                 "<div class=\"notice\" role=\"status\"><p>Created <code id=\"new-client-id\">{}</code>.</p>{secret_part}</div>",
-                escape(&client.id)
+                escape(&client_id)
             )
         }
         Outcome::UserCreated { username, password } => format!(
@@ -162,7 +170,9 @@ async fn render_page(state: &AppState, user: Option<&User>, status: StatusCode, 
             escape(&username),
             escape(&password)
         ),
-        Outcome::Deleted(what) => format!("<div class=\"notice\" role=\"status\"><p>Deleted {}.</p></div>", escape(&what)),
+        Outcome::Deleted(what) => {
+            format!("<div class=\"notice\" role=\"status\"><p>Deleted {}.</p></div>", escape(&what))
+        }
         Outcome::Refused(why) => format!("<div class=\"error-box\" role=\"alert\"><p>{}</p></div>", escape(&why)),
     };
     let clients = state.store.sandbox_clients_of(&user.id).await?;
@@ -218,7 +228,11 @@ async fn form_user(
     Ok(Ok((user, params)))
 }
 
-pub async fn create_client(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn create_client(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let (user, params) = match form_user(&state, &headers, &body).await? {
         Ok(v) => v,
         Err(response) => return Ok(response),
@@ -228,7 +242,12 @@ pub async fn create_client(State(state): State<AppState>, headers: HeaderMap, bo
     let request = SandboxClientRequest {
         name: get("name"),
         kind,
-        redirect_uris: get("redirect_uris").lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect(),
+        redirect_uris: get("redirect_uris")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect(),
         scopes: params.all("scope").map(String::from).collect(),
     };
     let fence = fence(&state);
@@ -236,7 +255,9 @@ pub async fn create_client(State(state): State<AppState>, headers: HeaderMap, bo
     let flows = state.issuer.endpoint(super::flows::PATH);
     let mut client = match fence.client(id, &request, &flows, UnixTime::now()) {
         Ok(c) => c,
-        Err(e) => return render_page(&state, Some(&user), StatusCode::BAD_REQUEST, Outcome::Refused(e.to_string())).await,
+        Err(e) => {
+            return render_page(&state, Some(&user), StatusCode::BAD_REQUEST, Outcome::Refused(e.to_string())).await;
+        }
     };
     let secret = (kind == ClientKind::Confidential).then(|| random::token(32));
     client.secret_hash = secret.as_deref().map(digest::secret_digest);
@@ -245,7 +266,7 @@ pub async fn create_client(State(state): State<AppState>, headers: HeaderMap, bo
         return render_page(&state, Some(&user), StatusCode::CONFLICT, refusal).await;
     }
     state.events.emit(SecurityEvent::ClientCreated { client_id: client.id.clone() });
-    render_page(&state, Some(&user), StatusCode::CREATED, Outcome::Created { client, secret }).await
+    render_page(&state, Some(&user), StatusCode::CREATED, Outcome::Created { client_id: client.id, secret }).await
 }
 
 pub async fn delete_client(

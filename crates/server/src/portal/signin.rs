@@ -9,8 +9,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use latchkey_crypto::{digest, random};
 use latchkey_domain::client::{AuthMethod, ClientKind, GrantType};
-use latchkey_domain::user::Origin;
 use latchkey_domain::params::Params;
+use latchkey_domain::user::Origin;
 use latchkey_domain::{Client, ScopeSet, SigningAlg, UnixTime, User};
 use latchkey_store::{Store, StoreError};
 
@@ -45,7 +45,7 @@ pub async fn register_client(store: &Store, issuer: &Issuer) -> Result<(), Store
         redirect_uris: vec![redirect],
         post_logout_redirect_uris: vec![home],
         grant_types: vec![GrantType::AuthorizationCode],
-        scopes: ScopeSet::from_tokens(&["openid", "profile"]).unwrap_or_default(),
+        scopes: ScopeSet::from_tokens(["openid", "profile"]).unwrap_or_default(),
         audiences: vec![],
         auth_method: AuthMethod::None,
         id_token_alg: SigningAlg::RS256,
@@ -141,7 +141,10 @@ pub async fn callback(
         return Ok(error_page(StatusCode::BAD_REQUEST, "The sign-in callback has no code."));
     };
     if expected.is_empty() || !digest::secrets_equal(expected, &got) {
-        return Ok(error_page(StatusCode::BAD_REQUEST, "This sign-in was not started in this browser (state mismatch)."));
+        return Ok(error_page(
+            StatusCode::BAD_REQUEST,
+            "This sign-in was not started in this browser (state mismatch).",
+        ));
     }
     let Some(client) = state.store.get_client(PORTAL_CLIENT).await? else {
         return Err(ApiError::internal("the portal client is not registered"));

@@ -63,6 +63,7 @@ async fn run(
     let Some(client) = state.store.get_client(&client_id).await? else {
         return Ok(error_page(StatusCode::BAD_REQUEST, "The client_id is not registered here."));
     };
+    crate::error::set_request_client(&client.id);
     let req = match authorize::validate(&params, &client, &state.resources) {
         Ok(r) => r,
         Err(e) => return Ok(authorize_error(state, e)),

@@ -52,8 +52,15 @@ pub async fn show(
     };
     let items: String = req.scopes.iter().map(|s| format!("<li>{}</li>", escape(&describe(&state, s)))).collect();
     let csrf = random::token(24);
+    // A developer's sandbox app is anyone's code: say so plainly.
+    let sandbox = if client.origin == latchkey_domain::user::Origin::Sandbox {
+        "<p class=\"error\">This is a <strong>sandbox</strong> app, registered by a developer for testing. \
+         It is not reviewed by the operator of this server.</p>"
+    } else {
+        ""
+    };
     let body = format!(
-        "<h1>Allow access?</h1><p><strong>{}</strong> would like to:</p><ul>{items}</ul>\
+        "<h1>Allow access?</h1>{sandbox}<p><strong>{}</strong> would like to:</p><ul>{items}</ul>\
          <form method=\"post\" action=\"consent\"><input type=\"hidden\" name=\"tx\" value=\"{}\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
          <button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button> \

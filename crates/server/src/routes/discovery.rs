@@ -131,7 +131,7 @@ pub fn metadata(state: &AppState) -> ProviderMetadata {
         claims_parameter_supported: false,
         backchannel_logout_supported: true,
         backchannel_logout_session_supported: true,
-        service_documentation: state.issuer.endpoint("/portal/errors"),
+        service_documentation: state.issuer.endpoint("/portal"),
     }
 }
 

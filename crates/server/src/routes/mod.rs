@@ -9,7 +9,6 @@ pub mod authzen;
 pub mod consent;
 pub mod discovery;
 pub mod end_session;
-pub mod error_reference;
 pub mod health;
 pub mod introspect;
 pub mod jwks;
