@@ -11,6 +11,7 @@ mod audit;
 mod authz_scenarios;
 mod authzen_interop;
 mod authzen_protocol;
+mod browser;
 mod cli;
 mod config;
 mod dev_cli;

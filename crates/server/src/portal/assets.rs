@@ -31,12 +31,6 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("assets/reference.js"),
     },
-    Asset {
-        name: "sandbox.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_str!("assets/sandbox.js"),
-    },
-    Asset { name: "trace.js", content_type: "text/javascript; charset=utf-8", body: include_str!("assets/trace.js") },
 ];
 
 /// Page bodies that are mostly static markup for a script to bring to
