@@ -65,6 +65,9 @@ pub struct ApiError {
     pub www_authenticate: Option<String>,
     /// Seconds, for 429 and 503 answers.
     pub retry_after: Option<u64>,
+    /// The specific cause (an id of `ErrorCode::causes`): `error_uri` then
+    /// points at that cause's page of the error reference.
+    pub cause: Option<&'static str>,
 }
 
 impl ApiError {
@@ -75,11 +78,21 @@ impl ApiError {
             reason: None,
             www_authenticate: None,
             retry_after: None,
+            cause: None,
         }
     }
 
     pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
         self.reason = Some(reason.into());
+        self
+    }
+
+    /// Names the specific cause; an id the reference does not know is
+    /// ignored, so `error_uri` never points at a missing page.
+    pub fn with_cause(mut self, cause: &'static str) -> Self {
+        if self.error.code.causes().iter().any(|c| c.id == cause) {
+            self.cause = Some(cause);
+        }
         self
     }
 
@@ -129,8 +142,17 @@ fn is_pool_timeout(e: &impl std::fmt::Display) -> bool {
 
 /// The wire body, shared with middleware that produces errors itself.
 pub fn error_body(code: ErrorCode, description: &str) -> serde_json::Value {
+    error_body_with_cause(code, None, description)
+}
+
+/// [`error_body`] whose `error_uri` names the specific cause when known.
+pub fn error_body_with_cause(code: ErrorCode, cause: Option<&str>, description: &str) -> serde_json::Value {
+    let page = match cause {
+        Some(c) => format!("{}/{c}", code.as_str()),
+        None => code.as_str().to_string(),
+    };
     let (trace_id, error_uri) =
-        REQUEST_CONTEXT.try_with(|c| (c.request_id.clone(), c.issuer.error_uri(code.as_str()))).unwrap_or_default();
+        REQUEST_CONTEXT.try_with(|c| (c.request_id.clone(), c.issuer.error_uri(&page))).unwrap_or_default();
     serde_json::json!({
         "error": code.as_str(),
         "error_description": description,
@@ -149,7 +171,7 @@ impl IntoResponse for ApiError {
         } else {
             tracing::info!(trace_id, error = self.error.code.as_str(), reason, "request refused");
         }
-        let body = error_body(self.error.code, &self.error.description);
+        let body = error_body_with_cause(self.error.code, self.cause, &self.error.description);
         let mut response = (self.status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         // RFC 6749 §5.1: responses carrying protocol errors are not cached.

@@ -19,7 +19,7 @@ async fn errors_use_the_rfc_format_with_a_trace_id() {
     assert_eq!(body["error_uri"], format!("{}/portal/errors/not_found", server.issuer()));
     assert_eq!(body["trace_id"], request_id.as_str());
 
-    // The reference page every error_uri points at has an anchor per code.
+    // The reference keeps an anchor per code (earlier error_uris used them).
     let resp = server.http.get(server.url("/portal/errors")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     assert!(resp.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));

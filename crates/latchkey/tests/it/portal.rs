@@ -240,9 +240,12 @@ async fn only_a_clients_owner_sees_the_reason_behind_its_trace_id() {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"], "invalid_grant");
     let trace = body["trace_id"].as_str().unwrap().to_string();
-    let reference = server.http.get(body["error_uri"].as_str().unwrap()).send().await.unwrap();
+    // The error_uri names the specific cause's page of the reference.
+    let error_uri = body["error_uri"].as_str().unwrap();
+    assert_eq!(error_uri, server.url("/portal/errors/invalid_grant/unknown_code"));
+    let reference = server.http.get(error_uri).send().await.unwrap();
     assert_eq!(reference.status(), 200);
-    assert!(reference.text().await.unwrap().contains("pkce_mismatch"));
+    assert!(reference.text().await.unwrap().contains("same client_id that asked for it"));
 
     // The owner sees the server's reason once the audit writer has it.
     let lookup = server.url(&format!("/portal/trace?id={trace}"));

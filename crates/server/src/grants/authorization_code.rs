@@ -46,7 +46,7 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
         return Err(unknown_code());
     }
     if peeked.expires_at <= now {
-        return Err(invalid_grant("the authorization code has expired", "expired code"));
+        return Err(invalid_grant("the authorization code has expired", "expired code").with_cause("expired_code"));
     }
     let binding: CodeBinding = serde_json::from_str(&peeked.binding).map_err(ApiError::internal)?;
 
@@ -56,13 +56,15 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
             return Err(invalid_grant(
                 "redirect_uri does not match the authorization request",
                 "redirect_uri mismatch",
-            ));
+            )
+            .with_cause("redirect_uri_mismatch"));
         }
         None if binding.redirect_uri_sent => {
             return Err(invalid_grant(
                 "redirect_uri is required: the authorization request had one",
                 "redirect_uri missing",
-            ));
+            )
+            .with_cause("redirect_uri_mismatch"));
         }
         _ => {}
     }
@@ -70,20 +72,23 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
     match (&binding.code_challenge, verifier) {
         (Some(challenge), Some(v)) => {
             if !digest::secrets_equal(&digest::pkce_s256(v), challenge) {
-                return Err(invalid_grant("code_verifier does not match the code_challenge", "PKCE mismatch"));
+                return Err(invalid_grant("code_verifier does not match the code_challenge", "PKCE mismatch")
+                    .with_cause("pkce_mismatch"));
             }
         }
         (Some(_), None) => {
             return Err(invalid_grant(
                 "code_verifier is required: the code was issued with a code_challenge",
                 "no verifier",
-            ));
+            )
+            .with_cause("pkce_mismatch"));
         }
         (None, Some(_)) => {
             return Err(invalid_grant(
                 "code_verifier was sent but the code was issued without a code_challenge",
                 "PKCE downgrade attempt",
-            ));
+            )
+            .with_cause("pkce_mismatch"));
         }
         (None, None) => {}
     }
@@ -91,14 +96,18 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
     // The grant is read before the code is spent: when racing redemptions
     // revoke it (as replays), the one that won must still get its answer.
     let grant = state.store.get_grant(&peeked.grant_id).await?.filter(|g| g.is_active(now));
-    let Some(grant) = grant else { return Err(invalid_grant("the authorization was revoked", "grant inactive")) };
+    let Some(grant) = grant else {
+        return Err(invalid_grant("the authorization was revoked", "grant inactive").with_cause("grant_revoked"));
+    };
     let user = state.store.get_user(&binding.user_id).await?.filter(|u| !u.disabled);
     let Some(user) = user else {
-        return Err(invalid_grant("the authorization is no longer valid", "user missing or disabled"));
+        return Err(invalid_grant("the authorization is no longer valid", "user missing or disabled")
+            .with_cause("user_disabled"));
     };
     let session_active = state.store.get_session(&binding.session_id).await?.is_some_and(|s| s.is_active(now));
     if !session_active {
-        return Err(invalid_grant("the sign-in session behind this code has ended", "session ended"));
+        return Err(invalid_grant("the sign-in session behind this code has ended", "session ended")
+            .with_cause("session_ended"));
     }
     // RFC 8707 §2.2: a resource at the token endpoint must be within what
     // was authorized.
@@ -133,7 +142,9 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
         ConsumeOutcome::Consumed(_) => {}
         // Another redemption won the race since we looked.
         ConsumeOutcome::Replayed { grant_id, .. } => return Err(replayed(state, client, &grant_id, now).await?),
-        ConsumeOutcome::Expired => return Err(invalid_grant("the authorization code has expired", "expired code")),
+        ConsumeOutcome::Expired => {
+            return Err(invalid_grant("the authorization code has expired", "expired code").with_cause("expired_code"));
+        }
         ConsumeOutcome::Unknown => return Err(unknown_code()),
     }
     // If a concurrent replay revoked the grant in between, what we issue
@@ -169,6 +180,7 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
 
 fn unknown_code() -> ApiError {
     invalid_grant("the authorization code is invalid or was issued to another client", "unknown code")
+        .with_cause("unknown_code")
 }
 
 /// A second redemption means the code leaked: revoke the grant and the
@@ -184,7 +196,8 @@ async fn replayed(state: &AppState, client: &Client, grant_id: &str, now: UnixTi
     Ok(invalid_grant(
         "the authorization code was already used; the tokens issued for it are revoked",
         format!("code replay on grant {grant_id}"),
-    ))
+    )
+    .with_cause("code_reused"))
 }
 
 /// Refresh tokens go to clients registered for the refresh grant that asked

@@ -49,7 +49,8 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
         // The grant was revoked since we read it: nothing was stored and
         // the new access token is already revoked.
         ConsumeOutcome::Consumed(false) => {
-            Err(invalid_grant("the authorization was revoked", "grant revoked during rotation"))
+            Err(invalid_grant("the authorization was revoked", "grant revoked during rotation")
+                .with_cause("grant_revoked"))
         }
         ConsumeOutcome::Replayed { grant_id, used_at, successor: old_successor } => {
             let grace = client.refresh_token_grace;
@@ -76,9 +77,12 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
             Err(invalid_grant(
                 "the refresh token was already used; its grant has been revoked",
                 format!("refresh token reuse on grant {grant_id}"),
-            ))
+            )
+            .with_cause("refresh_reused"))
         }
-        ConsumeOutcome::Expired => Err(invalid_grant("the refresh token has expired", "expired refresh token")),
+        ConsumeOutcome::Expired => {
+            Err(invalid_grant("the refresh token has expired", "expired refresh token").with_cause("refresh_expired"))
+        }
         ConsumeOutcome::Unknown => {
             Err(invalid_grant("the refresh token is invalid or revoked", "unknown refresh token"))
         }
@@ -96,7 +100,9 @@ fn refreshed(state: &AppState, client: &Client, grant: &Grant) {
 async fn load_grant(state: &AppState, client: &Client, grant_id: &str, now: UnixTime) -> Result<Grant, ApiError> {
     let grant = state.store.get_grant(grant_id).await?;
     let Some(grant) = grant.filter(|g| g.is_active(now)) else {
-        return Err(invalid_grant("the refresh token is invalid or revoked", "grant inactive"));
+        return Err(
+            invalid_grant("the refresh token is invalid or revoked", "grant inactive").with_cause("grant_revoked")
+        );
     };
     if grant.client_id != client.id {
         // Another client holds this client's token: it leaked.
@@ -127,7 +133,8 @@ async fn mint(
     let user_id = grant.user_id.clone().ok_or_else(|| ApiError::internal("refresh grant without a user"))?;
     let user = state.store.get_user(&user_id).await?.filter(|u| !u.disabled);
     if user.is_none() {
-        return Err(invalid_grant("the authorization is no longer valid", "user missing or disabled"));
+        return Err(invalid_grant("the authorization is no longer valid", "user missing or disabled")
+            .with_cause("user_disabled"));
     }
     // An offline grant outlives its session: carry `sid` only while the
     // session is alive, so the new tokens are not tied to an ended one.

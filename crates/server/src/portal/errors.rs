@@ -24,10 +24,11 @@ pub async fn index(State(state): State<AppState>, headers: HeaderMap) -> Result<
     let user = developer(&state, &headers).await?;
     let base = escape(&state.issuer.endpoint("/portal"));
     let mut rows = String::new();
+    // Each row keeps the anchor `#code` that earlier `error_uri`s used.
     for code in ErrorCode::ALL {
         let c = code.as_str();
         rows.push_str(&format!(
-            "<tr><th scope=\"row\"><a href=\"{base}/errors/{c}\"><code>{c}</code></a></th><td>{}</td></tr>",
+            "<tr><th scope=\"row\" id=\"{c}\"><a href=\"{base}/errors/{c}\"><code>{c}</code></a></th><td>{}</td></tr>",
             escape(code.explanation())
         ));
     }
