@@ -368,6 +368,29 @@ pub enum PolicyCommand {
     Show(PolicyShowArgs),
     /// Validate and publish a new version; running servers switch to it.
     Put(PolicyPutArgs),
+    /// Format policy files with Cedar's formatter (as `cedar format` does),
+    /// keeping comments and annotations. Exit code with --check: 0 all
+    /// formatted, 2 some file would change; 1 an error (e.g. a parse error).
+    Fmt(PolicyFmtArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyFmtArgs {
+    /// Cedar policy files, or - for stdin.
+    #[arg(required = true, value_name = "POLICY_FILE")]
+    pub files: Vec<PathBuf>,
+    /// Write nothing: name each file that is not formatted (on stderr) and exit 2 if any.
+    #[arg(long, conflicts_with = "write")]
+    pub check: bool,
+    /// Rewrite the files in place [default: print the formatted text on stdout].
+    #[arg(long)]
+    pub write: bool,
+    /// The line width the formatter aims for.
+    #[arg(long, default_value_t = 80, value_name = "COLUMNS")]
+    pub line_width: usize,
+    /// Spaces per indentation level.
+    #[arg(long, default_value_t = 2, value_name = "SPACES")]
+    pub indent: usize,
 }
 
 #[derive(Debug, Args)]
