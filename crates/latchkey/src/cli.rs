@@ -418,7 +418,7 @@ pub struct PolicyFmtArgs {
     pub line_width: usize,
     /// Spaces per indentation level.
     #[arg(long, default_value_t = 2, value_name = "SPACES")]
-    pub indent: usize,
+    pub indent_width: usize,
 }
 
 #[derive(Debug, Args)]

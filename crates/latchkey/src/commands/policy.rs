@@ -99,7 +99,7 @@ fn fmt(args: &PolicyFmtArgs) -> Result<()> {
         } else {
             (path.display().to_string(), read(path)?)
         };
-        let formatted = latchkey_authz::format_policies(&text, args.line_width, args.indent)
+        let formatted = latchkey_authz::format_policies(&text, args.line_width, args.indent_width)
             .with_context(|| format!("{name}: not valid Cedar"))?;
         results.push((path, name, text != formatted, formatted));
     }
