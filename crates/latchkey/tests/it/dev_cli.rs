@@ -339,6 +339,7 @@ scopes = ["openid", "profile"]
 struct Background {
     child: std::process::Child,
     stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Background {
@@ -352,14 +353,14 @@ impl Background {
         let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
         let pipe = child.stderr.take().unwrap();
         let sink = stderr.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in std::io::BufRead::lines(std::io::BufReader::new(pipe)).map_while(Result::ok) {
                 let mut s = sink.lock().unwrap();
                 s.push_str(&line);
                 s.push('\n');
             }
         });
-        Background { child, stderr }
+        Background { child, stderr, reader: Some(reader) }
     }
 
     fn stderr(&self) -> String {
@@ -384,8 +385,10 @@ impl Background {
         let status = tokio::task::block_in_place(|| self.child.wait()).unwrap();
         let mut out = String::new();
         std::io::Read::read_to_string(&mut self.child.stdout.take().unwrap(), &mut out).unwrap();
-        // The reader thread sees the end of stderr once the process is gone.
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        // The reader thread ends with stderr, once the process is gone.
+        if let Some(reader) = self.reader.take() {
+            reader.join().unwrap();
+        }
         (status.code(), out, self.stderr())
     }
 }
