@@ -16,11 +16,13 @@
 //! the workspace to compile, and nothing else needs to rebuild with it.
 
 mod entity;
+mod format;
 mod outline;
 mod policy_set;
 mod requirement;
 
 pub use entity::{EntityData, EntityRef, PreparedEntity, json_to_cedar, representable};
+pub use format::{FormatError, format_policies};
 pub use outline::{ActionOutline, SchemaOutline, outline};
 pub use policy_set::{CompileError, EntityInput, Outcome, PolicyInfo, PolicySet, PreparedQuery, Query};
 pub use requirement::Requirement;

@@ -96,23 +96,9 @@ pub struct ClientArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Runs a grant: client_credentials (default) or refresh_token.
-    Get {
-        #[command(flatten)]
-        client: ClientArgs,
-        /// client_credentials or refresh_token.
-        #[arg(long, default_value = "client_credentials")]
-        grant: String,
-        /// Space-separated scopes to ask for.
-        #[arg(long)]
-        scope: Option<String>,
-        /// The API the token is for (RFC 8707).
-        #[arg(long)]
-        resource: Option<String>,
-        /// For refresh_token: the refresh token, or - for stdin.
-        #[arg(long)]
-        refresh_token: Option<String>,
-    },
+    /// Runs a grant: client_credentials (default), authorization_code (a
+    /// browser sign-in, redirected to a loopback listener) or refresh_token.
+    Get(Box<TokenGetArgs>),
     /// RFC 7662 introspection; exit code 0 active, 2 inactive.
     Introspect {
         #[command(flatten)]
@@ -127,6 +113,48 @@ pub enum TokenCommand {
         /// The token, or - for stdin.
         token: String,
     },
+}
+
+/// `token get`. A secret (LATCHKEY_CLIENT_SECRET) makes a confidential
+/// client (client_secret_basic); without one, authorization_code and
+/// refresh_token run as a public client.
+#[derive(Debug, Args)]
+pub struct TokenGetArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// The grant to run.
+    #[arg(
+        long,
+        default_value = "client_credentials",
+        value_parser = ["client_credentials", "authorization_code", "refresh_token"]
+    )]
+    pub grant: String,
+    /// Space-separated scopes to ask for [authorization_code: openid].
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// The API the token is for (RFC 8707).
+    #[arg(long)]
+    pub resource: Option<String>,
+    /// For refresh_token: the refresh token, or - for stdin.
+    #[arg(long)]
+    pub refresh_token: Option<String>,
+    /// authorization_code: the loopback redirect URI to listen on,
+    /// http://127.0.0.1[:PORT]/PATH; without a port a free one is taken
+    /// (RFC 8252 §7.3) [default: http://127.0.0.1:<free port>/callback].
+    #[arg(long, value_name = "URI")]
+    pub redirect_uri: Option<String>,
+    /// authorization_code: only print the authorization URL (on stderr), open no browser.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// authorization_code: how long to wait for the browser to come back.
+    #[arg(long, default_value = "5m", value_name = "DURATION")]
+    pub timeout: String,
+    /// authorization_code: acr_values to ask for (e.g. urn:latchkey:acr:mfa).
+    #[arg(long)]
+    pub acr_values: Option<String>,
+    /// authorization_code: prompt (none, login, consent or select_account).
+    #[arg(long)]
+    pub prompt: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -368,6 +396,29 @@ pub enum PolicyCommand {
     Show(PolicyShowArgs),
     /// Validate and publish a new version; running servers switch to it.
     Put(PolicyPutArgs),
+    /// Format policy files with Cedar's formatter (as `cedar format` does),
+    /// keeping comments and annotations. Exit code with --check: 0 all
+    /// formatted, 2 some file would change; 1 an error (e.g. a parse error).
+    Fmt(PolicyFmtArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyFmtArgs {
+    /// Cedar policy files, or - for stdin.
+    #[arg(required = true, value_name = "POLICY_FILE")]
+    pub files: Vec<PathBuf>,
+    /// Write nothing: name each file that is not formatted (on stderr) and exit 2 if any.
+    #[arg(long, conflicts_with = "write")]
+    pub check: bool,
+    /// Rewrite the files in place [default: print the formatted text on stdout].
+    #[arg(long)]
+    pub write: bool,
+    /// The line width the formatter aims for.
+    #[arg(long, default_value_t = 80, value_name = "COLUMNS")]
+    pub line_width: usize,
+    /// Spaces per indentation level.
+    #[arg(long, default_value_t = 2, value_name = "SPACES")]
+    pub indent_width: usize,
 }
 
 #[derive(Debug, Args)]

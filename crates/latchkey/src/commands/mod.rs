@@ -3,6 +3,7 @@
 mod audit;
 mod authz;
 mod client;
+mod code_flow;
 mod doctor;
 mod errors;
 mod jwt;

@@ -1,6 +1,6 @@
-//! `latchkey policy`: validate and test Cedar policies locally (like the
-//! `cedar` CLI, no store needed), list and show stored versions, publish a
-//! new one. Publishing writes the version and a change event: every
+//! `latchkey policy`: validate, test and format Cedar policies locally
+//! (like the `cedar` CLI, no store needed), list and show stored versions,
+//! publish a new one. Publishing writes the version and a change event: every
 //! running node switches to it within a poll interval.
 
 use std::collections::HashMap;
@@ -11,8 +11,8 @@ use latchkey_authz::{EntityData, EntityRef, PolicySet, Query};
 use latchkey_server::authz::config::{BUILT_IN_PROTECTED, SeedEntity};
 use serde_json::{Map, Value, json};
 
-use super::{AdminContext, StderrSink, print_json};
-use crate::cli::{Global, PolicyCommand, PolicyFiles, PolicyTestArgs};
+use super::{AdminContext, Negative, StderrSink, print_json};
+use crate::cli::{Global, PolicyCommand, PolicyFiles, PolicyFmtArgs, PolicyTestArgs};
 
 pub async fn run(global: &Global, cmd: PolicyCommand) -> Result<()> {
     match cmd {
@@ -29,6 +29,7 @@ pub async fn run(global: &Global, cmd: PolicyCommand) -> Result<()> {
             Ok(())
         }
         PolicyCommand::Test(args) => test(&args),
+        PolicyCommand::Fmt(args) => fmt(&args),
         PolicyCommand::List(flag) => {
             let ctx = AdminContext::open(global).await?;
             let versions = ctx.store.policy_versions(100).await?;
@@ -80,6 +81,61 @@ pub async fn run(global: &Global, cmd: PolicyCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `policy fmt`: every file is read and formatted before anything is
+/// written, so a parse error in one file leaves all of them untouched.
+fn fmt(args: &PolicyFmtArgs) -> Result<()> {
+    let stdin = std::path::Path::new("-");
+    if args.write && args.files.iter().any(|f| f == stdin) {
+        bail!("--write cannot rewrite stdin (-): leave out --write to print the formatted text");
+    }
+    let mut results = Vec::new();
+    for path in &args.files {
+        let (name, text) = if path == stdin {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).context("reading stdin")?;
+            ("<stdin>".to_owned(), text)
+        } else {
+            (path.display().to_string(), read(path)?)
+        };
+        let formatted = latchkey_authz::format_policies(&text, args.line_width, args.indent_width)
+            .with_context(|| format!("{name}: not valid Cedar"))?;
+        results.push((path, name, text != formatted, formatted));
+    }
+    let changed: Vec<&str> = results.iter().filter(|r| r.2).map(|r| r.1.as_str()).collect();
+    if args.check {
+        for name in &changed {
+            eprintln!("not formatted: {name}");
+        }
+        if !changed.is_empty() {
+            eprintln!("{} of {} file(s) would be reformatted (run with --write)", changed.len(), results.len());
+            return Err(Negative.into());
+        }
+        eprintln!("{} file(s) already formatted", results.len());
+        return Ok(());
+    }
+    if args.write {
+        for (path, name, differs, formatted) in &results {
+            if *differs {
+                std::fs::write(path, formatted).with_context(|| format!("writing {name}"))?;
+                eprintln!("formatted {name}");
+            }
+        }
+        eprintln!("{} of {} file(s) reformatted", changed.len(), results.len());
+        return Ok(());
+    }
+    // On stdout, one file after the other (a blank line between two, so
+    // the whole is still one policy set).
+    let mut out = String::new();
+    for (_, _, _, formatted) in &results {
+        if !out.is_empty() && !formatted.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(formatted);
+    }
+    std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes()).context("writing stdout")?;
+    Ok(())
 }
 
 fn read(path: &PathBuf) -> Result<String> {

@@ -1,6 +1,8 @@
 //! The developer commands, as the real binary: `pkce`, `errors`,
-//! `jwt decode|verify` against a running server's keys, and `authz check`
-//! against the AuthZEN interop example. Exit codes: 0 success (valid,
+//! `jwt decode|verify` against a running server's keys, `authz check`
+//! against the AuthZEN interop example, `doctor`, and `token` with every
+//! grant (the authorization code flow with the test playing the browser
+//! against the CLI's loopback listener). Exit codes: 0 success (valid,
 //! allow), 2 a negative answer (invalid, deny), 1 an error.
 
 use std::io::Write;
@@ -307,4 +309,253 @@ fn shell_completions_are_printed() {
         assert!(text.contains("latchkey") && text.contains("doctor"), "{shell}: {}", &text[..text.len().min(200)]);
     }
     assert_eq!(run(&["completions", "cmd.exe"], &[], None).status.code(), Some(2), "a usage error");
+}
+
+/// Native clients for `token get --grant authorization_code`: the
+/// registered loopback redirect URI matches any port (RFC 8252 §7.3).
+fn code_flow_config() -> String {
+    format!(
+        r#"{}
+[[clients]]
+id = "cli-public"
+type = "public"
+redirect_uris = ["http://127.0.0.1/callback"]
+scopes = ["openid", "profile", "offline_access"]
+
+[[clients]]
+id = "cli-confidential"
+type = "confidential"
+secret = "{}"
+redirect_uris = ["http://127.0.0.1/cli/cb"]
+scopes = ["openid", "profile"]
+"#,
+        crate::sign_in::config(),
+        crate::sign_in::WEB_SECRET
+    )
+}
+
+/// The CLI running in the background while the test plays the browser;
+/// its stderr is collected as it comes. Killed if the test fails first.
+struct Background {
+    child: std::process::Child,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    fn start(args: &[&str], env: &[(&str, &str)]) -> Background {
+        let mut cmd = latchkey();
+        cmd.args(args).env("NO_COLOR", "1").stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let pipe = child.stderr.take().unwrap();
+        let sink = stderr.clone();
+        let reader = std::thread::spawn(move || {
+            for line in std::io::BufRead::lines(std::io::BufReader::new(pipe)).map_while(Result::ok) {
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        Background { child, stderr, reader: Some(reader) }
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// The authorization URL the CLI printed (on stderr, a line of its own).
+    async fn authorization_url(&self) -> url::Url {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let text = self.stderr();
+            if let Some(line) = text.lines().find(|l| l.starts_with("http") && l.contains("code_challenge=")) {
+                return url::Url::parse(line).unwrap();
+            }
+            assert!(std::time::Instant::now() < deadline, "no authorization URL on stderr: {text}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Exit code, stdout and stderr once the CLI is done.
+    fn finish(mut self) -> (Option<i32>, String, String) {
+        let status = tokio::task::block_in_place(|| self.child.wait()).unwrap();
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut self.child.stdout.take().unwrap(), &mut out).unwrap();
+        // The reader thread ends with stderr, once the process is gone.
+        if let Some(reader) = self.reader.take() {
+            reader.join().unwrap();
+        }
+        (status.code(), out, self.stderr())
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn param(url: &url::Url, name: &str) -> String {
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).unwrap_or_default()
+}
+
+fn location(resp: &reqwest::Response) -> String {
+    resp.headers().get(reqwest::header::LOCATION).and_then(|l| l.to_str().ok()).unwrap_or_default().to_owned()
+}
+
+fn code_flow_args<'a>(issuer: &'a str, client_id: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "token",
+        "get",
+        "--grant",
+        "authorization_code",
+        "--issuer",
+        issuer,
+        "--client-id",
+        client_id,
+        "--no-browser",
+        "--timeout",
+        "60s",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_get_runs_the_code_flow_through_a_loopback_listener() {
+    let setup = crate::setup_or_skip!(latchkey_testkit::Backend::Sqlite).with_toml(&code_flow_config());
+    let server = setup.start().await.unwrap();
+    let issuer = server.issuer().to_owned();
+
+    // A public client, a free port picked by the CLI, the readable output.
+    let cli = Background::start(&code_flow_args(&issuer, "cli-public", &["--scope", "openid offline_access"]), &[]);
+    let url = cli.authorization_url().await;
+    let redirect = param(&url, "redirect_uri");
+    assert!(redirect.starts_with("http://127.0.0.1:") && redirect.ends_with("/callback"), "{redirect}");
+    assert_eq!(param(&url, "code_challenge_method"), "S256");
+    assert!(!param(&url, "state").is_empty() && !param(&url, "nonce").is_empty());
+    let browser = latchkey_testkit::browser::Browser::new();
+    let resp = browser.authorize(url.as_str(), "alice", "alice-password").await.unwrap();
+    let back = location(&resp);
+    assert!(back.starts_with(&format!("{redirect}?")), "back to the CLI's listener: {back}");
+    let page = browser.get(&back).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("close this window"));
+    let (code, out, err) = cli.finish();
+    assert_eq!(code, Some(0), "{err}");
+    let field = |name: &str| {
+        out.lines().find_map(|l| l.strip_prefix(&format!("{name}="))).map(str::to_owned).unwrap_or_default()
+    };
+    assert!(!field("access_token").is_empty(), "{out}");
+    assert_eq!(field("token_type"), "Bearer");
+    assert!(!field("id_token").is_empty(), "{out}");
+    assert!(err.contains("ID token verified"), "{err}");
+    let claims = latchkey_crypto::jws::decode_unverified(&field("access_token")).unwrap().1;
+    assert_eq!(serde_json::from_slice::<Value>(&claims).unwrap()["client_id"], "cli-public");
+
+    // The refresh token, redeemed by the same public client (no secret).
+    let refresh = field("refresh_token");
+    assert!(!refresh.is_empty(), "{out}");
+    let out = run(
+        &[
+            "token",
+            "get",
+            "--grant",
+            "refresh_token",
+            "--issuer",
+            &issuer,
+            "--client-id",
+            "cli-public",
+            "--refresh-token",
+            "-",
+        ],
+        &[],
+        Some(&refresh),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout(&out).starts_with("ey"), "an access token: {}", stdout(&out));
+
+    // A confidential client (Basic with LATCHKEY_CLIENT_SECRET), the port
+    // and path given, JSON on stdout.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let redirect = format!("http://127.0.0.1:{port}/cli/cb");
+    let secret = [("LATCHKEY_CLIENT_SECRET", crate::sign_in::WEB_SECRET)];
+    let args = code_flow_args(&issuer, "cli-confidential", &["--redirect-uri", &redirect, "--json"]);
+    let cli = Background::start(&args, &secret);
+    let url = cli.authorization_url().await;
+    assert_eq!(param(&url, "redirect_uri"), redirect);
+    let resp = browser.authorize(url.as_str(), "alice", "alice-password").await.unwrap();
+    let back = location(&resp);
+    assert!(back.starts_with(&format!("{redirect}?")), "{back}");
+    assert_eq!(browser.get(&back).await.unwrap().status(), 200);
+    let (code, out, err) = cli.finish();
+    assert_eq!(code, Some(0), "{err}");
+    let body: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    assert!(body["access_token"].is_string() && body["id_token"].is_string(), "{body}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_get_code_flow_refuses_errors_forged_state_and_silence() {
+    let setup = crate::setup_or_skip!(latchkey_testkit::Backend::Sqlite).with_toml(&code_flow_config());
+    let server = setup.start().await.unwrap();
+    let issuer = server.issuer().to_owned();
+
+    // The user denies consent: error=access_denied comes back, exit 1.
+    let cli = Background::start(&code_flow_args(&issuer, "cli-public", &[]), &[]);
+    let url = cli.authorization_url().await;
+    let browser = latchkey_testkit::browser::Browser::new();
+    let resp = browser.authorize_deciding(url.as_str(), "alice", "alice-password", "deny").await.unwrap();
+    let back = location(&resp);
+    assert!(back.contains("error=access_denied"), "{back}");
+    let page = browser.get(&back).await.unwrap();
+    assert_eq!(page.status(), 400);
+    let (code, out, err) = cli.finish();
+    assert_eq!(code, Some(1), "{err}");
+    assert!(out.is_empty(), "nothing on stdout: {out}");
+    assert!(err.contains("error: the authorization server answered access_denied"), "{err}");
+
+    // A redirect whose state is not this sign-in's: refused, exit 1, and
+    // the code is never redeemed.
+    let cli = Background::start(&code_flow_args(&issuer, "cli-public", &[]), &[]);
+    let url = cli.authorization_url().await;
+    let resp = browser.authorize(url.as_str(), "alice", "alice-password").await.unwrap();
+    let mut back = url::Url::parse(&location(&resp)).unwrap();
+    let pairs: Vec<(String, String)> = back
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if k == "state" { "forged".to_owned() } else { v.into_owned() };
+            (k.into_owned(), v)
+        })
+        .collect();
+    back.query_pairs_mut().clear().extend_pairs(pairs);
+    assert_eq!(browser.get(back.as_str()).await.unwrap().status(), 400);
+    let (code, _, err) = cli.finish();
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("state"), "{err}");
+
+    // Nobody comes back in time.
+    let out = run(
+        &["token", "get", "--grant", "authorization_code", "--issuer", &issuer, "--client-id", "cli-public"]
+            .into_iter()
+            .chain(["--no-browser", "--timeout", "1s"])
+            .collect::<Vec<_>>(),
+        &[],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no redirect came back"));
+
+    // A redirect URI that is not a loopback http one.
+    let args = code_flow_args(&issuer, "cli-public", &["--redirect-uri", "https://app.example.test/callback"]);
+    let out = run(&args, &[], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
+    server.stop().await;
 }

@@ -122,3 +122,92 @@ async fn put_reaches_a_running_server(backend: Backend) {
     server.stop().await;
 }
 crate::both_backends!(put_reaches_a_running_server);
+
+fn scenario(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/scenarios").join(file)
+}
+
+/// `policy validate --json`'s list: what the policies are, by id.
+fn meaning(file: &Path) -> serde_json::Value {
+    let schema = scenario("schema.cedarschema").display().to_string();
+    let out = policy(&["validate", "--json", "--schema", &schema, file.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["policies"].clone()
+}
+
+#[test]
+fn fmt_formats_checks_and_rewrites_without_changing_meaning() {
+    let original = std::fs::read_to_string(scenario("policies.cedar")).unwrap();
+    // The scenarios' policies made messy: spacing, indentation, a
+    // comment at the end of a line and one inside a condition.
+    let messy = original
+        .replace("resource == Api::\"profile\");", "resource == Api::\"profile\");   // public\n")
+        .replace("principal.risk_score >= 80", "// the fraud threshold\n principal.risk_score>=80")
+        .replace(" == ", "==")
+        .replace(", ", " ,")
+        .replace("when { ", "when{\n        ")
+        .replace("\npermit", "\n   permit");
+    assert!(messy.contains("// public") && messy.contains("// the fraud threshold"));
+    assert_ne!(messy, original);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policies.cedar");
+    std::fs::write(&file, &messy).unwrap();
+    let path = file.to_str().unwrap();
+
+    // Printed on stdout; the file is left alone.
+    let out = policy(&["fmt", path], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let formatted = text(&out.stdout);
+    assert_ne!(formatted, messy);
+    assert!(formatted.contains("principal.risk_score >= 80"), "{formatted}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), messy);
+    // Every comment and annotation is still there.
+    for line in messy.lines().chain(["// public"]) {
+        let line = line.trim();
+        if line.starts_with("//") || line.starts_with('@') {
+            assert!(formatted.contains(line), "{line:?} lost:\n{formatted}");
+        }
+    }
+
+    // --check: exit 2 naming the file, nothing written.
+    let out = policy(&["fmt", "--check", path], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains(path), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), messy);
+
+    // --write: the file becomes what was printed; then --check passes.
+    let out = policy(&["fmt", "--write", path], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), formatted);
+    let out = policy(&["fmt", "--check", path], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    // The same policies: ids, effects, requirements, against the schema.
+    let before = dir.path().join("before.cedar");
+    std::fs::write(&before, &messy).unwrap();
+    assert_eq!(meaning(&file), meaning(&before));
+    assert_eq!(meaning(&file), meaning(&scenario("policies.cedar")));
+
+    // From stdin, the same text.
+    let mut cmd = latchkey();
+    cmd.args(["policy", "fmt", "-"]).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), messy.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), formatted);
+
+    // A parse error: exit 1 with where it is, no file touched.
+    let broken = dir.path().join("broken.cedar");
+    std::fs::write(&broken, "permit(principal, action, resource)\nwhen { principal. };\n").unwrap();
+    std::fs::write(&before, &messy).unwrap();
+    let out = policy(&["fmt", "--write", before.to_str().unwrap(), broken.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("broken.cedar") && text(&out.stderr).contains("line 2"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&before).unwrap(), messy, "nothing written when one file fails");
+}
