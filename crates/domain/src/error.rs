@@ -334,6 +334,11 @@ const INVALID_SCOPE: &[Cause] = &[
 ];
 const INVALID_TARGET: &[Cause] = &[
     cause(
+        "policy_denied",
+        "A policy refused the audience",
+        "The authorization policies grant this API only under conditions (e.g. an approved contract); see the policy playground.",
+    ),
+    cause(
         "unknown_resource",
         "The resource is not a known API",
         "Send resource= with the exact identifier of an API registered on this server (RFC 8707).",

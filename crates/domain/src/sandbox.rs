@@ -54,6 +54,17 @@ impl SandboxFence {
         IDENTITY_SCOPES.contains(&scope) || self.api_scopes.iter().any(|s| s == scope)
     }
 
+    /// Takes from a stored sandbox client whatever the fence no longer
+    /// allows: other audiences and scopes, first party, token exchange.
+    pub fn narrow(&self, c: &mut Client) {
+        c.audiences.retain(|a| self.audiences.contains(a));
+        let kept: Vec<String> = c.scopes.iter().filter(|s| self.offers(s)).map(str::to_string).collect();
+        c.scopes = ScopeSet::from_tokens(&kept).unwrap_or_default();
+        c.first_party = false;
+        c.grant_types.retain(|g| *g != GrantType::TokenExchange);
+        c.token_exchange = Default::default();
+    }
+
     /// The client to store for `req`, with id `id`, plus `always_redirect`
     /// (the portal's flow runner) among its redirect URIs. The secret, for
     /// a confidential client, is set by the caller.
@@ -198,6 +209,20 @@ mod tests {
             let err = fence().client("sbx".into(), &req(&[bad], &["openid"]), RUNNER, UnixTime(1)).unwrap_err();
             assert!(matches!(err, SandboxError::Client(ClientError::RedirectUri { .. })), "{bad}: {err:?}");
         }
+    }
+
+    #[test]
+    fn narrowing_takes_back_what_the_fence_no_longer_allows() {
+        let mut c = fence().client("sbx".into(), &req(&[], &["openid", "orders:read"]), RUNNER, UnixTime(1)).unwrap();
+        c.audiences.push("https://prod.example.com".into());
+        c.first_party = true;
+        c.grant_types.push(GrantType::TokenExchange);
+        let smaller = SandboxFence { audiences: vec![], api_scopes: vec![], quota: 3 };
+        smaller.narrow(&mut c);
+        assert!(c.audiences.is_empty());
+        assert_eq!(c.scopes.to_string(), "openid");
+        assert!(!c.first_party);
+        assert!(!c.grant_types.contains(&GrantType::TokenExchange));
     }
 
     #[test]

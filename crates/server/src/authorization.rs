@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use latchkey_crypto::{digest, random};
 use latchkey_domain::authorize::{AuthorizationRequest, AuthorizeError, Prompt, ResponseMode};
 use latchkey_domain::consent::needs_consent;
+use latchkey_domain::user::Origin;
 use latchkey_domain::{ErrorCode, OAuthError, ScopeSet, UnixTime, User};
 use latchkey_store::{Grant, Session};
 use serde::{Deserialize, Serialize};
@@ -65,6 +66,17 @@ pub async fn proceed(
     tx: Option<&str>,
 ) -> Result<Response, ApiError> {
     let client = state.store.get_client(&req.client_id).await?.ok_or_else(|| ApiError::internal("client vanished"))?;
+    // A developer's test user is for their sandbox apps only: it must not
+    // become a way to hold an account on real apps (or on the portal).
+    if user.origin == Origin::Sandbox && client.origin != Origin::Sandbox {
+        return Ok(error_response(
+            state,
+            &req.redirect_uri,
+            req.response_mode,
+            req.state.as_deref(),
+            &OAuthError::new(ErrorCode::AccessDenied, "test users may sign in only to sandbox apps"),
+        ));
+    }
     let allowed = state.store.get_consent(&user.id, &client.id).await?.and_then(|s| ScopeSet::parse(&s).ok());
     if needs_consent(&client, allowed.as_ref(), &req.scopes, req.has_prompt(Prompt::Consent)) {
         if req.has_prompt(Prompt::None) {
@@ -166,7 +178,7 @@ pub fn error_response(
         reason = error.description,
         "authorization request refused"
     );
-    crate::error::set_request_refusal(error.code.as_str(), &error.description);
+    crate::error::set_request_refusal(error.code.as_str(), false, &error.description);
     let mut params = vec![("error", error.code.as_str().to_string()), ("error_description", error.description.clone())];
     params.push(("error_uri", state.issuer.error_uri(error.code.as_str())));
     if let Some(s) = client_state {

@@ -31,8 +31,8 @@ pub struct RequestFacts {
     /// The client the request is from (authenticated, or at least named
     /// and registered), so a refusal can be traced back to its owner.
     pub client: std::sync::OnceLock<String>,
-    /// The protocol error the request was refused with: (code, reason).
-    pub refusal: std::sync::OnceLock<(&'static str, String)>,
+    /// The protocol error the request was refused with.
+    pub refusal: std::sync::OnceLock<Refusal>,
 }
 
 pub fn current_request_id() -> String {
@@ -49,10 +49,28 @@ pub fn set_request_client(client_id: &str) {
     let _ = REQUEST_CONTEXT.try_with(|c| c.facts.client.set(client_id.to_owned()));
 }
 
+/// Why a request was refused, as the audit log's `request.refused` event
+/// records it for the client's owner.
+#[derive(Debug)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub reason: String,
+    /// See [`ApiError::with_private_reason`].
+    pub private: bool,
+}
+
+impl Refusal {
+    /// The reason the client's owner may read.
+    pub fn shareable_reason(&self) -> String {
+        if self.private { "refused by an authorization policy".into() } else { self.reason.clone() }
+    }
+}
+
 /// Records why the request was refused (the first refusal wins), for the
 /// audit log's `request.refused` event when the client is known.
-pub fn set_request_refusal(code: &'static str, reason: &str) {
-    let _ = REQUEST_CONTEXT.try_with(|c| c.facts.refusal.set((code, reason.chars().take(512).collect())));
+pub fn set_request_refusal(code: &'static str, private: bool, reason: &str) {
+    let refusal = Refusal { code, private, reason: reason.chars().take(512).collect() };
+    let _ = REQUEST_CONTEXT.try_with(|c| c.facts.refusal.set(refusal));
 }
 
 /// The web layer's one error type.
@@ -68,6 +86,8 @@ pub struct ApiError {
     /// The specific cause (an id of `ErrorCode::causes`): `error_uri` then
     /// points at that cause's page of the error reference.
     pub cause: Option<&'static str>,
+    /// The reason may not be shown to the client's developer (trace lookup).
+    pub reason_private: bool,
 }
 
 impl ApiError {
@@ -79,11 +99,20 @@ impl ApiError {
             www_authenticate: None,
             retry_after: None,
             cause: None,
+            reason_private: false,
         }
     }
 
     pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
         self.reason = Some(reason.into());
+        self
+    }
+
+    /// Keeps the reason from the client's developer: a policy denial's
+    /// reason names policies and, through them, facts about the user (a
+    /// fraud flag) that the developer must not learn.
+    pub fn with_private_reason(mut self) -> Self {
+        self.reason_private = true;
         self
     }
 
@@ -165,7 +194,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let trace_id = current_request_id();
         let reason = self.reason.as_deref().unwrap_or(&self.error.description);
-        set_request_refusal(self.error.code.as_str(), reason);
+        set_request_refusal(self.error.code.as_str(), self.reason_private, reason);
         if self.status.is_server_error() {
             tracing::error!(trace_id, error = self.error.code.as_str(), reason, "request failed");
         } else {

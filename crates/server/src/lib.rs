@@ -171,6 +171,10 @@ impl Server {
         portal::signin::register_client(&store, &issuer).await?;
         let admin_key_digest = config.admin_key.as_ref().map(|k| latchkey_crypto::digest::secret_digest(k.expose()));
         let resources = store.list_resources().await?;
+        let narrowed = portal::sandbox::refence(&store, &portal::sandbox::fence_of(&config.portal, &resources)).await?;
+        if narrowed > 0 {
+            tracing::info!(narrowed, "sandbox clients narrowed to the configured sandbox");
+        }
         let dummy_password_hash = latchkey_crypto::password::dummy_hash()
             .map_err(|e| StartError::Serve(format!("password hashing unavailable: {e}")))?;
         // After the start-up writes above, so their changes are behind the

@@ -182,6 +182,7 @@ impl Metrics {
             Class::TokenByClient => "token_per_client",
             Class::LoginByAddress => "login_per_address",
             Class::AuthorizeByAddress => "authorize_per_address",
+            Class::RefusalsByClient => "refusal_events_per_client",
         };
         self.rate_limited.get_or_create(&LimitLabels { limit }).inc();
     }

@@ -30,6 +30,15 @@ fn request_id(req: &Request<Body>) -> String {
         .unwrap_or_else(latchkey_crypto::random::id)
 }
 
+/// At most this many `request.refused` events per client and minute (per
+/// node): enough for a developer's trace lookups, while a flood of
+/// refused requests naming a client cannot crowd the audit queue.
+const REFUSAL_EVENTS_PER_MINUTE: u32 = 120;
+
+fn now() -> latchkey_domain::UnixTime {
+    latchkey_domain::UnixTime::now()
+}
+
 pub async fn request_context(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
     let started = Instant::now();
     let id = request_id(&req);
@@ -46,18 +55,22 @@ pub async fn request_context(State(state): State<AppState>, req: Request<Body>, 
     };
     let facts = ctx.facts.clone();
     let events = &state.events;
+    let rate_limiter = &state.rate_limiter;
 
     let mut response = REQUEST_CONTEXT
         .scope(ctx.clone(), async move {
             let response = next.run(req).await;
             // Inside the scope, so the event carries this request's trace id.
-            if let (Some(client_id), Some((error, reason))) = (facts.client.get(), facts.refusal.get())
+            if let (Some(client_id), Some(refusal)) = (facts.client.get(), facts.refusal.get())
                 && !response.status().is_server_error()
+                && rate_limiter
+                    .check(crate::rate_limit::Class::RefusalsByClient, client_id, REFUSAL_EVENTS_PER_MINUTE, now())
+                    .is_ok()
             {
                 events.emit(latchkey_domain::SecurityEvent::RequestRefused {
                     client_id: client_id.clone(),
-                    error: (*error).to_string(),
-                    reason: reason.clone(),
+                    error: refusal.code.to_string(),
+                    reason: refusal.shareable_reason(),
                     status: response.status().as_u16(),
                 });
             }

@@ -66,7 +66,7 @@ pub fn page(status: StatusCode, title: &str, body: &str, csp: &str) -> Response 
 pub fn error_page(status: StatusCode, message: &str) -> Response {
     let trace = crate::error::current_request_id();
     tracing::info!(trace_id = trace, reason = message, "authorization request refused with an error page");
-    crate::error::set_request_refusal("invalid_request", message);
+    crate::error::set_request_refusal("invalid_request", false, message);
     let body = format!(
         "<h1>This request cannot be completed</h1><p class=\"error\">{}</p>\
          <p>Go back to the application and try again. If this keeps happening, give its developers this trace id: <code>{}</code></p>",

@@ -34,6 +34,9 @@ pub enum Class {
     TokenByClient,
     LoginByAddress,
     AuthorizeByAddress,
+    /// `request.refused` audit events per client: a client (or someone
+    /// naming a public client) cannot flood the audit log.
+    RefusalsByClient,
 }
 
 #[derive(Debug, Clone, Copy, Default)]

@@ -9,32 +9,50 @@ use crate::{Result, Store, StoreError};
 
 impl Store {
     /// Registers `client` for `owner` unless the owner already has `quota`
-    /// clients (then `Ok(false)`). The count and the insert are one
-    /// transaction; on PostgreSQL, concurrent registrations by the same
-    /// owner may each see the old count, so the quota is a bound a careful
-    /// developer cannot pass by accident, not a hard limit.
+    /// clients (then `Ok(false)`, and nothing stays stored).
     pub async fn insert_sandbox_client(&self, client: &Client, owner: &str, quota: usize) -> Result<bool> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM sandbox_clients WHERE owner_id = $1")
-            .bind(owner)
-            .fetch_one(&self.pool)
-            .await?;
-        let n: i64 = row.try_get("n")?;
-        if usize::try_from(n).unwrap_or(usize::MAX) >= quota {
-            return Ok(false);
-        }
+        // The client row first: the ownership row refers to it.
         self.insert_client(client).await?;
-        let inserted = sqlx::query("INSERT INTO sandbox_clients (client_id, owner_id, created_at) VALUES ($1, $2, $3)")
-            .bind(&client.id)
+        match self.claim_slot("sandbox_clients", "client_id", &client.id, owner, quota).await {
+            Ok(true) => Ok(true),
+            Ok(false) => {
+                self.delete_client(&client.id).await?;
+                Ok(false)
+            }
+            Err(e) => {
+                // Never leave an ownerless sandbox client behind.
+                let _ = self.delete_client(&client.id).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Records `id` as `owner`'s in `table` if the owner has fewer than
+    /// `quota` rows there. One conditional INSERT, so the count and the
+    /// write cannot interleave with another request's on SQLite (one
+    /// writer); on PostgreSQL an advisory lock per owner serialises them.
+    async fn claim_slot(&self, table: &str, column: &str, id: &str, owner: &str, quota: usize) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == crate::Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                .bind(format!("sandbox-quota:{owner}"))
+                .execute(&mut *tx)
+                .await?;
+        }
+        let sql = format!(
+            "INSERT INTO {table} ({column}, owner_id, created_at) SELECT $1, $2, $3 \
+             WHERE (SELECT COUNT(*) FROM {table} WHERE owner_id = $4) < $5"
+        );
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
             .bind(owner)
             .bind(UnixTime::now().0)
-            .execute(&self.pool)
-            .await;
-        if let Err(e) = inserted {
-            // Never leave an ownerless sandbox client behind.
-            let _ = self.delete_client(&client.id).await;
-            return Err(e.into());
-        }
-        Ok(true)
+            .bind(owner)
+            .bind(i64::try_from(quota).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// The sandbox clients `owner` registered, oldest first.
@@ -75,28 +93,20 @@ impl Store {
 
 impl Store {
     /// Creates a test user for `owner` unless they already have `quota`
-    /// (then `Ok(false)`).
+    /// (then `Ok(false)`, and nothing stays stored).
     pub async fn insert_sandbox_user(&self, user: &latchkey_domain::User, owner: &str, quota: usize) -> Result<bool> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM sandbox_users WHERE owner_id = $1")
-            .bind(owner)
-            .fetch_one(&self.pool)
-            .await?;
-        let n: i64 = row.try_get("n")?;
-        if usize::try_from(n).unwrap_or(usize::MAX) >= quota {
-            return Ok(false);
-        }
         self.insert_user(user).await?;
-        let inserted = sqlx::query("INSERT INTO sandbox_users (user_id, owner_id, created_at) VALUES ($1, $2, $3)")
-            .bind(&user.id)
-            .bind(owner)
-            .bind(UnixTime::now().0)
-            .execute(&self.pool)
-            .await;
-        if let Err(e) = inserted {
-            let _ = self.delete_user(&user.id).await;
-            return Err(e.into());
+        match self.claim_slot("sandbox_users", "user_id", &user.id, owner, quota).await {
+            Ok(true) => Ok(true),
+            Ok(false) => {
+                self.delete_user(&user.id).await?;
+                Ok(false)
+            }
+            Err(e) => {
+                let _ = self.delete_user(&user.id).await;
+                Err(e)
+            }
         }
-        Ok(true)
     }
 
     /// The test users `owner` made, oldest first.

@@ -115,11 +115,36 @@ impl Store {
         if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
-    /// Deletes a user and, by cascade, their sessions and grants.
     /// Deletes a user and, by cascade, their sessions and grants; the
     /// sessions are announced as ended on the change feed so that no node
-    /// keeps them alive in its cache.
+    /// keeps them alive in its cache. The sandbox clients and test users
+    /// the user made on the portal go with them: nobody else could remove
+    /// them.
     pub async fn delete_user(&self, id: &str) -> Result<()> {
+        let owned_clients = sqlx::query("SELECT client_id FROM sandbox_clients WHERE owner_id = $1")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        let owned_users =
+            sqlx::query("SELECT user_id FROM sandbox_users WHERE owner_id = $1").bind(id).fetch_all(&self.pool).await?;
+        self.delete_user_row(id).await?;
+        for r in owned_clients {
+            match self.delete_client(&r.try_get::<String, _>("client_id")?).await {
+                Ok(()) | Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        for r in owned_users {
+            // Test users never own anything (the portal refuses them).
+            match self.delete_user_row(&r.try_get::<String, _>("user_id")?).await {
+                Ok(()) | Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete_user_row(&self, id: &str) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let sessions = sqlx::query("SELECT id FROM sessions WHERE user_id = $1 AND ended_at IS NULL")
             .bind(id)

@@ -163,9 +163,10 @@ async fn developers_register_fenced_sandbox_clients() {
     assert_eq!(server.state().store.sandbox_clients_of(&alice_id).await.unwrap().len(), 2);
 
     // The quota (3 here).
-    let (status, _) =
+    let (status, html) =
         sandbox_form(&server, &alice, "/portal/sandbox/clients", &[("name", "Third"), ("scope", "openid")]).await;
     assert_eq!(status, 201);
+    let third = between(&html, "id=\"new-client-id\">", "<").unwrap().to_string();
     let (status, html) =
         sandbox_form(&server, &alice, "/portal/sandbox/clients", &[("name", "Fourth"), ("scope", "openid")]).await;
     assert_eq!(status, 409, "{html}");
@@ -202,12 +203,96 @@ async fn developers_register_fenced_sandbox_clients() {
     assert_eq!(status, 200);
     assert!(server.state().store.get_client(&spa).await.unwrap().is_none());
 
-    // Test users: the password is shown once and signs in.
+    // Test users: the password is shown once; it signs in to sandbox apps
+    // only, never to the portal or any other app.
     let (status, html) = sandbox_form(&server, &alice, "/portal/sandbox/users", &[]).await;
     assert_eq!(status, 201, "{html}");
     let username = between(&html, "Created test user <code>", "<").unwrap().to_string();
     let password = between(&html, "id=\"new-password\" readonly value=\"", "\"").unwrap().to_string();
-    sign_in(&server, &username, &password).await;
+    let tester = Browser::new();
+    let start = tester.get(&server.url("/portal/signin")).await.unwrap();
+    let back = tester.authorize(start.headers()["location"].to_str().unwrap(), &username, &password).await.unwrap();
+    let refused = back.headers()["location"].to_str().unwrap().to_string();
+    assert!(refused.contains("error=access_denied"), "{refused}");
+    let url = format!(
+        "{}?response_type=code&client_id={third}&redirect_uri={}&scope=openid&state=s&code_challenge={}&code_challenge_method=S256",
+        server.url("/authorize"),
+        url::form_urlencoded::byte_serialize(server.url("/portal/flows").as_bytes()).collect::<String>(),
+        latchkey_crypto::digest::pkce_s256("a-verifier-of-enough-length-0123456789-abcdef"),
+    );
+    let q = tester.authorize_to_redirect(&url, &username, &password).await.unwrap();
+    assert!(q.contains_key("code"), "a test user signs in to a sandbox app: {q:?}");
+
+    // Deleting the developer deletes what they made on the portal.
+    server.state().store.delete_user(&alice_id).await.unwrap();
+    assert!(server.state().store.get_client(&third).await.unwrap().is_none());
+    assert!(server.state().store.get_user_by_username(&username).await.unwrap().is_none());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn sign_in_returns_only_to_portal_pages() {
+    let mut setup = crate::setup_or_skip!(Backend::Sqlite);
+    setup.dev = true;
+    let server = setup.start().await.unwrap();
+    for next in [
+        "/portal/../authorize",
+        "//evil.example/portal",
+        "/portal/x?y=1",
+        "https://evil.example/portal",
+        "/portal/%2e%2e/token",
+    ] {
+        let browser = Browser::new();
+        let q: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+        let start = browser.get(&server.url(&format!("/portal/signin?next={q}"))).await.unwrap();
+        let authorize = start.headers()["location"].to_str().unwrap().to_string();
+        let back = browser.authorize(&authorize, "alice", "alice-sandbox-password").await.unwrap();
+        let callback = back.headers()["location"].to_str().unwrap().to_string();
+        let done = browser.get(&callback).await.unwrap();
+        assert_eq!(done.headers()["location"], server.url("/portal"), "{next}");
+    }
+    // The callback shows nothing from its query until the state matches.
+    let page = Browser::new()
+        .get(&server.url("/portal/callback?error=access_denied&error_description=Call+support+at+555"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("555") && page.contains("state mismatch"), "{page}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_policy_denial_keeps_its_reasons_from_the_clients_developer() {
+    let mut setup = crate::setup_or_skip!(Backend::Sqlite);
+    setup.dev = true;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/scenarios/latchkey.toml");
+    setup.toml = std::fs::read_to_string(&path).unwrap();
+    setup.config_file = Some(path);
+    let server = setup.start().await.unwrap();
+    let alice = sign_in(&server, "alice", "alice-sandbox-password").await;
+    let (_, html) = sandbox_form(
+        &server,
+        &alice,
+        "/portal/sandbox/clients",
+        &[("name", "Svc"), ("kind", "confidential"), ("scope", "orders:read")],
+    )
+    .await;
+    let id = between(&html, "id=\"new-client-id\">", "<").unwrap().to_string();
+    let secret = between(&html, "id=\"new-secret\" readonly value=\"", "\"").unwrap().to_string();
+    // The scenarios' policies give clients no sandbox API: a policy denial.
+    let body = client_credentials(&server, &id, &secret).await;
+    assert_eq!(body["error"], "invalid_target", "{body}");
+    assert!(body["error_uri"].as_str().unwrap().ends_with("/portal/errors/invalid_target/policy_denied"));
+    let lookup = server.url(&format!("/portal/trace?id={}", body["trace_id"].as_str().unwrap()));
+    latchkey_testkit::eventually("the refusal is recorded", || async {
+        alice.get(&lookup).await.unwrap().text().await.unwrap().contains("refused by an authorization policy")
+    })
+    .await
+    .unwrap();
+    let html = alice.get(&lookup).await.unwrap().text().await.unwrap();
+    assert!(!html.contains("reasons="), "policy ids must not reach the developer: {html}");
     server.stop().await;
 }
 
@@ -339,6 +424,18 @@ async fn the_decoders_server_check_is_for_the_tokens_owner() {
     assert_eq!(portal_api(&Browser::new(), &server, "/token-state", &body, true).await.0, 401);
     let bob = sign_in(&server, "bob", "bob-sandbox-password").await;
     assert_eq!(portal_api(&bob, &server, "/token-state", &body, true).await.0, 403);
+    // Not JSON: the RFC-format 400, not the extractor's text.
+    let resp = reqwest::Client::new()
+        .post(server.url("/portal/api/token-state"))
+        .header(reqwest::header::COOKIE, browser_cookies(&alice))
+        .header("x-latchkey-portal", "1")
+        .header("content-type", "application/json")
+        .body("{bad")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(resp.json::<Value>().await.unwrap()["error"], "invalid_request");
 
     let revoked = server
         .http
@@ -351,6 +448,8 @@ async fn the_decoders_server_check_is_for_the_tokens_owner() {
     assert_eq!(revoked.status(), 200);
     let (_, state) = portal_api(&alice, &server, "/token-state", &body, true).await;
     assert_eq!(state["revoked"], true, "{state}");
+    // Revoked or not, someone else's token stays none of bob's business.
+    assert_eq!(portal_api(&bob, &server, "/token-state", &body, true).await.0, 403);
     server.stop().await;
 }
 

@@ -118,5 +118,8 @@ fn denied(code: ErrorCode, description: String, d: &super::decide::Decision) -> 
         }
     }
     let reason = format!("reasons={:?} errors={:?}", d.explanation.reasons, d.explanation.errors);
-    ApiError::new(StatusCode::BAD_REQUEST, code, description).with_reason(reason)
+    ApiError::new(StatusCode::BAD_REQUEST, code, description)
+        .with_reason(reason)
+        .with_cause("policy_denied")
+        .with_private_reason()
 }

@@ -101,8 +101,7 @@ pub async fn handle(state: &AppState, client: &Client, params: &Params) -> Resul
     };
     let user = state.store.get_user(&binding.user_id).await?.filter(|u| !u.disabled);
     let Some(user) = user else {
-        return Err(invalid_grant("the authorization is no longer valid", "user missing or disabled")
-            .with_cause("user_disabled"));
+        return Err(invalid_grant("the authorization is no longer valid", "user missing or disabled"));
     };
     let session_active = state.store.get_session(&binding.session_id).await?.is_some_and(|s| s.is_active(now));
     if !session_active {

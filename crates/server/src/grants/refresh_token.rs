@@ -133,8 +133,7 @@ async fn mint(
     let user_id = grant.user_id.clone().ok_or_else(|| ApiError::internal("refresh grant without a user"))?;
     let user = state.store.get_user(&user_id).await?.filter(|u| !u.disabled);
     if user.is_none() {
-        return Err(invalid_grant("the authorization is no longer valid", "user missing or disabled")
-            .with_cause("user_disabled"));
+        return Err(invalid_grant("the authorization is no longer valid", "user missing or disabled"));
     }
     // An offline grant outlives its session: carry `sid` only while the
     // session is alive, so the new tokens are not tied to an ended one.

@@ -52,12 +52,17 @@ fn not_found(state: &AppState, user: Option<&latchkey_domain::User>, what: &str)
     render_with_status(state, user, StatusCode::NOT_FOUND, Page::new("/errors", "No such error", body))
 }
 
+/// A path that is not UTF-8 is simply not a code: the reference's 404,
+/// not the extractor's plain-text 400.
+type PathOf<T> = Result<Path<T>, axum::extract::rejection::PathRejection>;
+
 pub async fn code(
     State(state): State<AppState>,
-    Path(code): Path<String>,
+    path: PathOf<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let user = developer(&state, &headers).await?;
+    let Ok(Path(code)) = path else { return Ok(not_found(&state, user.as_ref(), "such error code")) };
     let Some(found) = ErrorCode::parse(&code) else {
         return Ok(not_found(&state, user.as_ref(), &format!("error code {code:?}")));
     };
@@ -91,10 +96,11 @@ pub async fn code(
 
 pub async fn cause(
     State(state): State<AppState>,
-    Path((code, cause)): Path<(String, String)>,
+    path: PathOf<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let user = developer(&state, &headers).await?;
+    let Ok(Path((code, cause))) = path else { return Ok(not_found(&state, user.as_ref(), "such cause")) };
     let Some((found, k)) =
         ErrorCode::parse(&code).and_then(|c| c.causes().iter().find(|k| k.id == cause).map(|k| (c, k)))
     else {

@@ -56,11 +56,14 @@ fn values(state: &AppState, own: &[Client]) -> Values {
             .map(|c| c.id.clone())
             .or(dev_service.map(String::from))
             .unwrap_or_else(|| "YOUR_SERVICE_CLIENT_ID".into()),
-        audience: if state.config.dev || !own.is_empty() {
-            DEV_RESOURCE.into()
-        } else {
-            state.resources.first().map(|r| r.identifier.clone()).unwrap_or_else(|| "https://api.example.com".into())
-        },
+        audience: own
+            .iter()
+            .flat_map(|c| c.audiences.first())
+            .next()
+            .cloned()
+            .or_else(|| state.config.dev.then(|| DEV_RESOURCE.to_string()))
+            .or_else(|| state.resources.first().map(|r| r.identifier.clone()))
+            .unwrap_or_else(|| "https://api.example.com".into()),
         scope: state
             .resources
             .iter()

@@ -6,6 +6,7 @@
 //! a draft, to show which answers a publish would change.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use latchkey_domain::{ErrorCode, User};
@@ -13,7 +14,7 @@ use latchkey_store::AuditQuery;
 use serde_json::{Map, Value, json};
 
 use super::access::is_admin;
-use super::api::caller;
+use super::api::{caller, json_body};
 use crate::authz::policies::{self, PolicyError};
 use crate::authz::{Caller, Item};
 use crate::error::ApiError;
@@ -82,12 +83,9 @@ pub struct EvaluateBody {
     policies: Option<String>,
 }
 
-pub async fn evaluate(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Json(body): Json<EvaluateBody>,
-) -> Result<Json<Value>, ApiError> {
+pub async fn evaluate(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ApiError> {
     let (_, pep) = player(&state, &headers).await?;
+    let body: EvaluateBody = json_body(&headers, &body)?;
     let item = crate::routes::authzen::item(&body.request).map_err(ApiError::bad_request)?;
     let draft = match draft(&state, body.policies.as_deref()).await {
         Ok(d) => d,
@@ -113,12 +111,9 @@ pub struct ReplayBody {
     policies: String,
 }
 
-pub async fn replay(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Json(body): Json<ReplayBody>,
-) -> Result<Json<Value>, ApiError> {
+pub async fn replay(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ApiError> {
     let (_, pep) = player(&state, &headers).await?;
+    let body: ReplayBody = json_body(&headers, &body)?;
     let draft = match draft(&state, Some(&body.policies)).await {
         Ok(Some(d)) => d,
         Ok(None) => return Err(ApiError::bad_request("a replay needs draft policies")),

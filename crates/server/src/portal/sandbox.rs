@@ -27,14 +27,39 @@ use crate::state::AppState;
 
 /// The fence from the configuration: the sandbox APIs and their scopes.
 pub fn fence(state: &AppState) -> SandboxFence {
-    let audiences = state.config.portal.sandbox_audiences.clone();
-    let api_scopes = state
-        .resources
+    fence_of(&state.config.portal, &state.resources)
+}
+
+pub fn fence_of(config: &super::config::PortalConfig, resources: &[latchkey_domain::ApiResource]) -> SandboxFence {
+    // With the sandbox off, sandbox clients reach no API at all.
+    let audiences = if config.sandbox { config.sandbox_audiences.clone() } else { vec![] };
+    let api_scopes = resources
         .iter()
         .filter(|r| audiences.contains(&r.identifier))
         .flat_map(|r| r.scopes.iter().map(|s| s.name.clone()))
         .collect();
-    SandboxFence { audiences, api_scopes, quota: state.config.portal.sandbox_quota }
+    SandboxFence { audiences, api_scopes, quota: config.sandbox_quota }
+}
+
+/// Narrows every stored sandbox client to today's fence, at start: the
+/// fence is checked at registration, so a sandbox API removed from the
+/// configuration since (or a client edited by hand) must not keep its
+/// reach. Returns how many clients were narrowed.
+pub async fn refence(store: &latchkey_store::Store, fence: &SandboxFence) -> Result<usize, StoreError> {
+    let mut narrowed = 0;
+    for mut c in store.list_clients().await? {
+        if c.origin != Origin::Sandbox {
+            continue;
+        }
+        let before = c.clone();
+        fence.narrow(&mut c);
+        if c != before {
+            c.updated_at = UnixTime::now();
+            store.upsert_client(&c).await?;
+            narrowed += 1;
+        }
+    }
+    Ok(narrowed)
 }
 
 /// The sandbox clients of a developer (none when the sandbox is off).
@@ -218,6 +243,10 @@ async fn form_user(
     let Some(user) = developer(state, headers).await? else {
         return Ok(Err(see_other(&state.issuer.endpoint("/portal/signin"))));
     };
+    if user.origin == Origin::Sandbox {
+        let outcome = Outcome::Refused("Test users cannot register clients or users.".into());
+        return Ok(Err(render_page(state, Some(&user), StatusCode::FORBIDDEN, outcome).await?));
+    }
     if !state.config.portal.sandbox {
         return Ok(Err(render_page(state, Some(&user), StatusCode::NOT_FOUND, Outcome::None).await?));
     }
@@ -269,9 +298,11 @@ pub async fn create_client(
     render_page(&state, Some(&user), StatusCode::CREATED, Outcome::Created { client_id: client.id, secret }).await
 }
 
+type PathOf<T> = Result<Path<T>, axum::extract::rejection::PathRejection>;
+
 pub async fn delete_client(
     State(state): State<AppState>,
-    Path(client_id): Path<String>,
+    path: PathOf<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -279,6 +310,8 @@ pub async fn delete_client(
         Ok(v) => v,
         Err(response) => return Ok(response),
     };
+    // An id that is not UTF-8 is no one's client: the same 404 as others'.
+    let client_id = path.map(|Path(id)| id).unwrap_or_default();
     match state.store.delete_sandbox_client(&user.id, &client_id).await {
         Ok(()) => {
             state.events.emit(SecurityEvent::ClientRemoved { client_id: client_id.clone() });
@@ -324,7 +357,7 @@ pub async fn create_user(State(state): State<AppState>, headers: HeaderMap, body
 
 pub async fn delete_user(
     State(state): State<AppState>,
-    Path(user_id): Path<String>,
+    path: PathOf<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -332,6 +365,7 @@ pub async fn delete_user(
         Ok(v) => v,
         Err(response) => return Ok(response),
     };
+    let user_id = path.map(|Path(id)| id).unwrap_or_default();
     match state.store.delete_sandbox_user(&owner.id, &user_id).await {
         Ok(()) => {
             state.events.emit(SecurityEvent::UserRemoved { user_id });

@@ -75,12 +75,14 @@ pub struct SigninQuery {
     next: Option<String>,
 }
 
-/// Only a path inside the portal may be returned to (no open redirect).
+/// Only a portal page may be returned to: a plain path of letters,
+/// digits, `-`, `_` and `/` under the portal, with no dot segment, query or
+/// escape that could lead elsewhere once a browser resolves it.
 fn safe_next(state: &AppState, next: Option<&str>) -> String {
     let portal = state.issuer.endpoint("/portal");
     let portal_path = format!("{}/portal", state.issuer.path());
     let inside = |n: &str| n == portal_path || n.starts_with(&format!("{portal_path}/"));
-    let plain = |n: &str| n.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-_.?=&%".contains(&b)) && !n.contains("//");
+    let plain = |n: &str| n.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-_".contains(&b)) && !n.contains("//");
     match next {
         Some(n) if inside(n) && plain(n) => {
             format!("{}{n}", state.issuer.as_str().trim_end_matches(state.issuer.path()))
@@ -129,23 +131,26 @@ pub async fn callback(
     Query(q): Query<CallbackQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Some(error) = q.error {
-        let message = format!("Sign-in ended with {error}: {}", q.error_description.unwrap_or_default());
-        return Ok(error_page(StatusCode::BAD_REQUEST, &message));
-    }
     let remembered = cookie(&headers, COOKIE).unwrap_or_default();
     let mut parts = remembered.splitn(3, '.');
     let (expected, verifier, next_hex) =
         (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let (Some(code), Some(got)) = (q.code, q.state) else {
-        return Ok(error_page(StatusCode::BAD_REQUEST, "The sign-in callback has no code."));
-    };
+    // The state first: until it matches, nothing in the query came from
+    // this server, so none of it is shown.
+    let got = q.state.unwrap_or_default();
     if expected.is_empty() || !digest::secrets_equal(expected, &got) {
         return Ok(error_page(
             StatusCode::BAD_REQUEST,
             "This sign-in was not started in this browser (state mismatch).",
         ));
     }
+    if let Some(error) = q.error {
+        let message = format!("Sign-in ended with {error}: {}", q.error_description.unwrap_or_default());
+        return Ok(error_page(StatusCode::BAD_REQUEST, &message));
+    }
+    let Some(code) = q.code else {
+        return Ok(error_page(StatusCode::BAD_REQUEST, "The sign-in callback has no code."));
+    };
     let Some(client) = state.store.get_client(PORTAL_CLIENT).await? else {
         return Err(ApiError::internal("the portal client is not registered"));
     };
