@@ -332,6 +332,7 @@ pub fn schemas(_ctx: &Context) -> Vec<(&'static str, Value)> {
                         "grant_type",
                         json!({
                             "enum": ["authorization_code", "refresh_token", "client_credentials", TOKEN_EXCHANGE],
+                            "description": "The grant; the other parameters depend on it.",
                         }),
                     ),
                     ("code", text("authorization_code: the code from the redirect.")),
@@ -345,6 +346,7 @@ pub fn schemas(_ctx: &Context) -> Vec<(&'static str, Value)> {
                     (
                         "subject_token_type",
                         json!({
+                            "description": "Token exchange: what subject_token is.",
                             "enum": [
                                 "urn:ietf:params:oauth:token-type:access_token",
                                 "urn:ietf:params:oauth:token-type:jwt",
@@ -357,6 +359,7 @@ pub fn schemas(_ctx: &Context) -> Vec<(&'static str, Value)> {
                     (
                         "requested_token_type",
                         json!({
+                            "description": "Token exchange: an access token (the default) either way.",
                             "enum": ["urn:ietf:params:oauth:token-type:access_token", "urn:ietf:params:oauth:token-type:jwt"],
                         }),
                     ),
