@@ -26,6 +26,7 @@ pub mod logout;
 pub mod master_key;
 pub mod metrics;
 pub mod middleware;
+pub mod openapi;
 pub mod outbound;
 pub mod pages;
 pub mod portal;
@@ -312,12 +313,14 @@ fn ensure_sqlite_dir(config: &Config) -> Result<(), StartError> {
     Ok(())
 }
 
-/// The router: every endpoint of the issuer under its path, operations
-/// endpoints at the root, and the cross-cutting layers around all of it.
-pub fn app(state: AppState) -> Router {
+/// Every endpoint of the issuer under its path, operations endpoints at the
+/// root. Registered through [`openapi::Routes`], which remembers each
+/// path: a test holds them to the OpenAPI description, so a route added
+/// here must be described in `openapi/` too.
+pub fn app_routes(state: &AppState) -> openapi::Routes {
     let issuer = state.issuer.clone();
     let p = issuer.path();
-    let mut router = Router::new()
+    let mut router = openapi::Routes::new()
         .route(&issuer.well_known_appended("openid-configuration"), get(discovery::get))
         .route(&issuer.well_known_inserted("oauth-authorization-server"), get(discovery::get))
         .route(&format!("{p}/jwks"), get(jwks::get))
@@ -397,6 +400,12 @@ pub fn app(state: AppState) -> Router {
     } else {
         router.route("/metrics", get(routes::metrics::protected))
     };
+    router
+}
+
+/// The router: [`app_routes`] and the cross-cutting layers around all of it.
+pub fn app(state: AppState) -> Router {
+    let router = app_routes(&state).into_router();
     let timeout = state.config.request_timeout;
     // One composed layer rather than one `.layer` call each: axum boxes
     // every route once per `.layer` call and clones each box per request,

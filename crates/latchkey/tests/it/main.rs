@@ -23,6 +23,7 @@ mod logout;
 mod machine;
 mod mfa;
 mod nodes;
+mod openapi;
 mod policy_cli;
 mod portal;
 mod rate_limits;

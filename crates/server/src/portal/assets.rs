@@ -31,6 +31,11 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("assets/reference.js"),
     },
+    Asset {
+        name: "reference.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_str!("assets/reference.css"),
+    },
 ];
 
 /// Page bodies that are mostly static markup for a script to bring to

@@ -21,15 +21,14 @@ pub mod sandbox;
 pub mod signin;
 pub mod trace;
 
-use axum::Router;
 use axum::routing::{get, post};
 
-use crate::state::AppState;
+use crate::openapi::Routes;
 
 /// The portal's routes, under the issuer's path `p`.
-pub fn routes(p: &str) -> Router<AppState> {
+pub fn routes(p: &str) -> Routes {
     let at = |path: &str| format!("{p}/portal{path}");
-    Router::new()
+    Routes::new()
         .route(&at(""), get(home::show))
         .route(&at("/assets/{name}"), get(assets::serve))
         // Browsers ask for it whatever the page says; an empty answer
@@ -56,6 +55,7 @@ pub fn routes(p: &str) -> Router<AppState> {
         .route(&at("/errors/{code}"), get(errors::code))
         .route(&at("/errors/{code}/{cause}"), get(errors::cause))
         .route(&at("/trace"), get(trace::show))
+        .route(&at("/openapi.json"), get(crate::openapi::serve))
         .route(&at("/api/token-state"), post(api::token_state))
         .route(&at("/api/playground"), get(playground::overview))
         .route(&at("/api/playground/evaluate"), post(playground::evaluate))
