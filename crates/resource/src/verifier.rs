@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use latchkey_crypto::signing_key::VerifyingKey;
 use latchkey_domain::access_token::{AccessTokenClaims, AccessTokenClaimsRef, Audience, TokenProblem};
 use latchkey_domain::{SigningAlg, UnixTime};
 
-use crate::keys::{KeyCache, KeyOptions};
+use crate::keys::{KeyCache, KeyMap, KeyOptions};
 use crate::revocations::RevocationFeed;
 use crate::{Error, Rejection};
 
@@ -258,13 +259,42 @@ impl Verifier {
     /// decoder: the header and signature are decoded into stack buffers
     /// and the header read without copies, since this runs for every
     /// request and its fixed cost is measured against the signature's.
-    fn check_signature(&self, token: &str, keys: &crate::keys::KeyMap) -> Result<Vec<u8>, Rejection> {
+    fn check_signature(&self, token: &str, keys: &KeyMap) -> Result<Vec<u8>, Rejection> {
         let malformed = |m: &str| Rejection::Invalid(TokenProblem::Malformed(m.to_owned()));
-        let signature_problem = |m: String| Rejection::Invalid(TokenProblem::Signature(m));
         let mut parts = token.splitn(4, '.');
         let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
             return Err(malformed("not a compact JWS: expected three base64url parts"));
         };
+        // Latchkey signs all of a key's access tokens under one header: met
+        // byte for byte, it is known to meet every rule below without
+        // being decoded or parsed (~0.2 µs of the kit's ~1.2 µs per token).
+        let (key, typ) = match keys.by_header(h) {
+            Some(key) if self.config.algorithms.contains(&key.alg) => (key, Ok(())),
+            _ => self.read_header(h, keys)?,
+        };
+        let mut signature = [0u8; MAX_SIGNATURE];
+        let n = URL_SAFE_NO_PAD
+            .decode_slice(s, &mut signature)
+            .map_err(|_| malformed("the signature is not base64url (or is too long)"))?;
+        // The signing input is the first two parts exactly as sent.
+        let input = token.get(..h.len() + 1 + p.len()).unwrap_or_default();
+        if !key.verify(input.as_bytes(), signature.get(..n).unwrap_or_default()) {
+            return Err(Rejection::Invalid(TokenProblem::Signature("the signature does not verify".into())));
+        }
+        typ?;
+        URL_SAFE_NO_PAD.decode(p).map_err(|_| malformed("the payload is not base64url"))
+    }
+
+    /// The key the header `h` names, once the header's rules are met; and
+    /// the verdict on its `typ`, which is given only for a token whose
+    /// signature verifies.
+    fn read_header<'k>(
+        &self,
+        h: &str,
+        keys: &'k KeyMap,
+    ) -> Result<(&'k VerifyingKey, Result<(), Rejection>), Rejection> {
+        let malformed = |m: &str| Rejection::Invalid(TokenProblem::Malformed(m.to_owned()));
+        let signature_problem = |m: String| Rejection::Invalid(TokenProblem::Signature(m));
         let mut header_bytes = [0u8; MAX_HEADER];
         let n = URL_SAFE_NO_PAD
             .decode_slice(h, &mut header_bytes)
@@ -288,21 +318,12 @@ impl Verifier {
         let Some(key) = candidates.iter().find(|k| k.alg == alg) else {
             return Err(signature_problem(format!("the token names algorithm {alg} but key {kid} is not for it")));
         };
-        let mut signature = [0u8; MAX_SIGNATURE];
-        let n = URL_SAFE_NO_PAD
-            .decode_slice(s, &mut signature)
-            .map_err(|_| malformed("the signature is not base64url (or is too long)"))?;
-        // The signing input is the first two parts exactly as sent.
-        let input = token.get(..h.len() + 1 + p.len()).unwrap_or_default();
-        if !key.verify(input.as_bytes(), signature.get(..n).unwrap_or_default()) {
-            return Err(signature_problem("the signature does not verify".into()));
-        }
         // RFC 9068 §4: `at+jwt`, or its full media type.
-        match header.typ.as_deref() {
-            Some(t) if t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt") => {}
-            other => return Err(Rejection::Invalid(TokenProblem::WrongType(other.map(str::to_owned)))),
-        }
-        URL_SAFE_NO_PAD.decode(p).map_err(|_| malformed("the payload is not base64url"))
+        let typ = match header.typ.as_deref() {
+            Some(t) if t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt") => Ok(()),
+            other => Err(Rejection::Invalid(TokenProblem::WrongType(other.map(str::to_owned)))),
+        };
+        Ok((key, typ))
     }
 }
 
@@ -385,10 +406,14 @@ mod tests {
 
     /// A token signed by `key` with exactly `header`, claims valid at 1500.
     fn signed(key: &latchkey_crypto::signing_key::SigningKey, header: serde_json::Value) -> String {
+        signed_text(key, &header.to_string())
+    }
+
+    /// As [`signed`], with the header's exact text.
+    fn signed_text(key: &latchkey_crypto::signing_key::SigningKey, header: &str) -> String {
         let claims = serde_json::json!({ "iss": "https://as", "sub": "u", "aud": "https://api", "exp": i64::MAX / 2,
                                          "iat": 1, "jti": "j", "client_id": "c" });
-        let input =
-            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+        let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(claims.to_string()));
         let sig = key.sign(input.as_bytes()).unwrap_or_default();
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
     }
@@ -406,6 +431,18 @@ mod tests {
         assert!(v.verify_cached(&ok, &any).is_ok());
         let media = signed(&key, serde_json::json!({ "alg": "ES256", "kid": kid, "typ": "application/at+jwt" }));
         assert!(v.verify_cached(&media, &any).is_ok(), "RFC 9068 §4 allows the full media type");
+        // The header Latchkey signs under is recognised without being
+        // parsed; any other spelling of it is parsed, with the same result.
+        let recognised = |t: &str| v.keys().snapshot().by_header(t.split('.').next().unwrap_or_default()).is_some();
+        assert!(recognised(&ok));
+        let reordered = signed_text(&key, &format!(r#"{{"kid":"{kid}", "typ":"at+jwt", "alg":"ES256"}}"#));
+        assert!(!recognised(&reordered) && v.verify_cached(&reordered, &any).is_ok());
+        let es256_refused = VerifierConfig { algorithms: vec![SigningAlg::RS256], ..v.config().clone() };
+        let rs_only = Verifier::with_keys(es256_refused, vec![key.verifying_key().unwrap_or_else(|e| panic!("{e}"))]);
+        assert!(
+            matches!(rs_only.verify_cached(&ok, &any), Err(Rejection::Invalid(TokenProblem::Signature(m))) if m.contains("not accepted by this service")),
+            "a recognised header still meets the allow-list"
+        );
         let crit = signed(&key, serde_json::json!({ "alg": "ES256", "kid": kid, "typ": "at+jwt", "crit": ["exp"] }));
         assert!(
             matches!(v.verify_cached(&crit, &any), Err(Rejection::Invalid(TokenProblem::Signature(m))) if m.contains("crit"))
