@@ -256,9 +256,10 @@ impl Verifier {
 
     /// The signature and the header's rules; the decoded claims' bytes.
     /// Done here rather than through the crypto crate's general JWS
-    /// decoder: the header and signature are decoded into stack buffers
-    /// and the header read without copies, since this runs for every
-    /// request and its fixed cost is measured against the signature's.
+    /// decoder: a known header is not decoded at all, any other header and
+    /// the signature are decoded into stack buffers and the header read
+    /// without copies, since this runs for every request and its fixed
+    /// cost is measured against the signature's.
     fn check_signature(&self, token: &str, keys: &KeyMap) -> Result<Vec<u8>, Rejection> {
         let malformed = |m: &str| Rejection::Invalid(TokenProblem::Malformed(m.to_owned()));
         let mut parts = token.splitn(4, '.');
@@ -267,7 +268,7 @@ impl Verifier {
         };
         // Latchkey signs all of a key's access tokens under one header: met
         // byte for byte, it is known to meet every rule below without
-        // being decoded or parsed (~0.2 µs of the kit's ~1.2 µs per token).
+        // being decoded or parsed (~0.3 µs less per token, of ~1.2 µs).
         let (key, typ) = match keys.by_header(h) {
             Some(key) if self.config.algorithms.contains(&key.alg) => (key, Ok(())),
             _ => self.read_header(h, keys)?,
