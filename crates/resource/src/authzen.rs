@@ -33,7 +33,7 @@ impl Decisions {
     /// (`{"type", "id", "properties"}`).
     pub async fn check(&self, token: &VerifiedToken, action: &str, resource: Value) -> Result<(), Rejection> {
         let body = json!({
-            "subject": { "type": "access_token", "id": &*token.token },
+            "subject": { "type": "access_token", "id": token.token() },
             "action": { "name": action },
             "resource": resource,
         });

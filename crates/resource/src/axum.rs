@@ -5,7 +5,7 @@
 //! let app = Router::new()
 //!     .route("/orders", get(list_orders))
 //!     .route_layer(axum::middleware::from_fn_with_state(guard, latchkey_resource::axum::require));
-//! async fn list_orders(token: VerifiedToken) -> String { token.claims.sub.clone() }
+//! async fn list_orders(token: VerifiedToken) -> String { token.claims().sub.clone() }
 //! ```
 //!
 //! The middleware takes the bearer token from `Authorization` (RFC 6750

@@ -9,12 +9,51 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use latchkey_crypto::jws;
 use latchkey_crypto::signing_key::VerifyingKey;
 
 use crate::Error;
 
-/// Keys by kid; a kid may serve several algorithms (RSA without `alg`).
-pub(crate) type KeyMap = HashMap<String, Vec<VerifyingKey>>;
+/// A set of keys, by kid (a kid may serve several algorithms: RSA without
+/// `alg`) and by the header Latchkey signs a key's access tokens under.
+#[derive(Default)]
+pub(crate) struct KeyMap {
+    by_kid: HashMap<String, Vec<VerifyingKey>>,
+    /// `{"alg":…,"kid":…,"typ":"at+jwt"}` for each key, base64url-encoded
+    /// as in a token, built as the server builds it (`jws::sign`).
+    headers: Vec<(String, VerifyingKey)>,
+}
+
+impl KeyMap {
+    fn new(keys: Vec<VerifyingKey>) -> KeyMap {
+        let mut map = KeyMap::default();
+        for key in keys {
+            let header = jws::Header {
+                alg: key.alg.as_str().to_owned(),
+                kid: Some(key.kid.clone()),
+                typ: Some("at+jwt".into()),
+            };
+            if let Ok(json) = serde_json::to_vec(&header) {
+                map.headers.push((URL_SAFE_NO_PAD.encode(json), key.clone()));
+            }
+            map.by_kid.entry(key.kid.clone()).or_default().push(key);
+        }
+        map
+    }
+
+    /// The keys named `kid`.
+    pub(crate) fn get(&self, kid: &str) -> Option<&[VerifyingKey]> {
+        self.by_kid.get(kid).map(Vec::as_slice)
+    }
+
+    /// The key whose tokens carry exactly this (encoded) header. A set has
+    /// a few keys: a scan is quicker than hashing the header.
+    pub(crate) fn by_header(&self, encoded: &str) -> Option<&VerifyingKey> {
+        self.headers.iter().find(|(h, _)| h == encoded).map(|(_, key)| key)
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct KeyOptions {
@@ -66,7 +105,7 @@ impl KeyCache {
             jwks_uri,
             http,
             options,
-            current: RwLock::new(Arc::new(KeyMap::new())),
+            current: RwLock::new(Arc::new(KeyMap::default())),
             refresh_at: RwLock::new(Instant::now()),
             // The first fetch counts: no refetch for an unknown kid within
             // an interval of it.
@@ -81,10 +120,7 @@ impl KeyCache {
     /// A set that never changes and is never fetched (an unknown kid is
     /// simply unknown).
     pub fn fixed(keys: Vec<VerifyingKey>, mut options: KeyOptions) -> Arc<KeyCache> {
-        let mut map = KeyMap::new();
-        for key in keys {
-            map.entry(key.kid.clone()).or_default().push(key);
-        }
+        let map = KeyMap::new(keys);
         options.unknown_kid_refetch_interval = Duration::MAX;
         Arc::new(KeyCache {
             jwks_uri: String::new(),
@@ -115,7 +151,7 @@ impl KeyCache {
         let mut last = self.fetching.lock().await;
         // Another request may have fetched while we waited.
         let now = self.snapshot();
-        if now.contains_key(kid) {
+        if now.get(kid).is_some() {
             return now;
         }
         if last.is_some_and(|t| t.elapsed() < self.options.unknown_kid_refetch_interval) {
@@ -180,10 +216,7 @@ impl KeyCache {
             response.headers().get(reqwest::header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).and_then(max_age);
         let text = response.text().await.map_err(|e| Error::Unreachable(e.without_url().to_string()))?;
         let parsed = latchkey_crypto::jwk::parse_public_jwks(&text).map_err(|e| Error::BadKeys(e.to_string()))?;
-        let mut keys = KeyMap::new();
-        for key in parsed {
-            keys.entry(key.kid.clone()).or_default().push(key);
-        }
+        let keys = KeyMap::new(parsed);
         // Bounded without panicking on odd options (min above max), and
         // never more often than once a second.
         let ttl = max_age
@@ -212,6 +245,24 @@ fn max_age(cache_control: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The server signs access tokens with `jws::sign`: their header is
+    /// the one recognised without parsing.
+    #[test]
+    fn the_servers_access_token_header_is_recognised() {
+        use latchkey_crypto::signing_key::{SigningKey, generate_pkcs8};
+        use latchkey_domain::SigningAlg;
+        for alg in SigningAlg::ALL {
+            let key =
+                SigningKey::from_pkcs8(alg, &generate_pkcs8(alg).unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
+            let vk = key.verifying_key().unwrap_or_else(|e| panic!("{e}"));
+            let token = jws::sign(&key, "at+jwt", &serde_json::json!({})).unwrap_or_else(|e| panic!("{e}"));
+            let keys = KeyMap::new(vec![vk]);
+            let header = token.split('.').next().unwrap_or_default();
+            assert_eq!(keys.by_header(header).map(|k| k.alg), Some(alg));
+            assert!(keys.by_header(&header[1..]).is_none());
+        }
+    }
 
     #[test]
     fn max_age_is_read_from_cache_control() {

@@ -5,15 +5,16 @@
 //! `exp`/`nbf`/`iat` with a small leeway, then revocation (if a feed is
 //! followed), then the route's requirements: scopes, `acr`, `max_age`.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use latchkey_domain::access_token::{AccessTokenClaims, TokenProblem};
+use latchkey_crypto::signing_key::VerifyingKey;
+use latchkey_domain::access_token::{AccessTokenClaims, AccessTokenClaimsRef, Audience, TokenProblem};
 use latchkey_domain::{SigningAlg, UnixTime};
 
-use crate::keys::{KeyCache, KeyOptions};
+use crate::keys::{KeyCache, KeyMap, KeyOptions};
 use crate::revocations::RevocationFeed;
 use crate::{Error, Rejection};
 
@@ -70,12 +71,82 @@ impl Requirement {
     }
 }
 
-/// A token that passed every check: its claims, and the token itself (for
-/// passing on, e.g. as the subject of an AuthZEN decision).
-#[derive(Debug, Clone)]
-pub struct VerifiedToken {
-    pub claims: Arc<AccessTokenClaims>,
-    pub token: Arc<str>,
+/// A token that passed every check: the token itself (for passing on,
+/// e.g. as the subject of an AuthZEN decision) and its claims. Cheap to
+/// clone (shared).
+#[derive(Clone)]
+pub struct VerifiedToken(Arc<Verified>);
+
+struct Verified {
+    token: Box<str>,
+    /// The decoded claims' JSON, already read and checked by the verifier.
+    payload: Vec<u8>,
+    /// Built from `payload` on first use: copying every claim into owned
+    /// strings costs about as much as the rest of checking a token apart
+    /// from the signature, and many requests never read them.
+    claims: OnceLock<AccessTokenClaims>,
+}
+
+impl VerifiedToken {
+    fn new(token: &str, payload: Vec<u8>) -> Self {
+        VerifiedToken(Arc::new(Verified { token: token.into(), payload, claims: OnceLock::new() }))
+    }
+
+    pub fn token(&self) -> &str {
+        &self.0.token
+    }
+
+    /// The token's claims, built once, on first use.
+    pub fn claims(&self) -> &AccessTokenClaims {
+        self.0.claims.get_or_init(|| {
+            // The verifier has read these bytes with the same reader and
+            // kept them unchanged, so this cannot fail; if it ever did,
+            // claims that authorize nothing rather than a panic.
+            read_claims(&self.0.payload).map(AccessTokenClaimsRef::into_owned).unwrap_or_else(|e| {
+                tracing::error!("verified claims no longer parse: {e}");
+                nothing_claims()
+            })
+        })
+    }
+}
+
+/// The claims read in place. One UTF-8 check of the whole payload, then
+/// `from_str`, is ~0.1 µs faster than `from_slice`, which checks each
+/// string it borrows; a payload that is not UTF-8 goes to `from_slice`,
+/// which accepts or refuses it as before, in the same words.
+fn read_claims(payload: &[u8]) -> serde_json::Result<AccessTokenClaimsRef<'_>> {
+    match std::str::from_utf8(payload) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(payload),
+    }
+}
+
+/// No subject, audience or scope, expired since 1970.
+fn nothing_claims() -> AccessTokenClaims {
+    AccessTokenClaims {
+        iss: String::new(),
+        sub: String::new(),
+        aud: Audience::Many(Vec::new()),
+        exp: 0,
+        iat: 0,
+        nbf: None,
+        jti: String::new(),
+        client_id: String::new(),
+        scope: None,
+        sid: None,
+        auth_time: None,
+        acr: None,
+        amr: None,
+        act: None,
+        may_act: None,
+        extra: Default::default(),
+    }
+}
+
+impl std::fmt::Debug for VerifiedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedToken").field("claims", self.claims()).field("token", &self.token()).finish()
+    }
 }
 
 pub struct Verifier {
@@ -167,8 +238,10 @@ impl Verifier {
     pub fn verify_cached(&self, token: &str, requirement: &Requirement) -> Result<VerifiedToken, Rejection> {
         let keys = self.keys.snapshot();
         let payload = self.check_signature(token, &keys)?;
-        let claims: AccessTokenClaims = serde_json::from_slice(&payload)
-            .map_err(|e| Rejection::Invalid(TokenProblem::Malformed(format!("claims: {e}"))))?;
+        // Read in place for the checks; the owned claims are built only if
+        // a handler asks for them (`VerifiedToken::claims`).
+        let claims =
+            read_claims(&payload).map_err(|e| Rejection::Invalid(TokenProblem::Malformed(format!("claims: {e}"))))?;
         let now = UnixTime::now();
         claims.check(&self.config.issuer, now, self.config.leeway).map_err(Rejection::Invalid)?;
         if !claims.aud.contains(&self.config.audience) {
@@ -177,22 +250,52 @@ impl Verifier {
         if let Some(feed) = &self.revocations {
             feed.check(&claims.jti, claims.sid.as_deref())?;
         }
-        check_requirement(&claims, requirement, now)?;
-        Ok(VerifiedToken { claims: Arc::new(claims), token: Arc::from(token) })
+        meets(claims.scope.as_deref(), claims.acr.as_deref(), claims.auth_time, requirement, now)?;
+        Ok(VerifiedToken::new(token, payload))
     }
 
     /// The signature and the header's rules; the decoded claims' bytes.
     /// Done here rather than through the crypto crate's general JWS
-    /// decoder: the header and signature are decoded into stack buffers
-    /// and the header read without copies, since this runs for every
-    /// request and its fixed cost is measured against the signature's.
-    fn check_signature(&self, token: &str, keys: &crate::keys::KeyMap) -> Result<Vec<u8>, Rejection> {
+    /// decoder: a known header is not decoded at all, any other header and
+    /// the signature are decoded into stack buffers and the header read
+    /// without copies, since this runs for every request and its fixed
+    /// cost is measured against the signature's.
+    fn check_signature(&self, token: &str, keys: &KeyMap) -> Result<Vec<u8>, Rejection> {
         let malformed = |m: &str| Rejection::Invalid(TokenProblem::Malformed(m.to_owned()));
-        let signature_problem = |m: String| Rejection::Invalid(TokenProblem::Signature(m));
         let mut parts = token.splitn(4, '.');
         let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
             return Err(malformed("not a compact JWS: expected three base64url parts"));
         };
+        // Latchkey signs all of a key's access tokens under one header: met
+        // byte for byte, it is known to meet every rule below without
+        // being decoded or parsed (~0.3 µs less per token, of ~1.2 µs).
+        let (key, typ) = match keys.by_header(h) {
+            Some(key) if self.config.algorithms.contains(&key.alg) => (key, Ok(())),
+            _ => self.read_header(h, keys)?,
+        };
+        let mut signature = [0u8; MAX_SIGNATURE];
+        let n = URL_SAFE_NO_PAD
+            .decode_slice(s, &mut signature)
+            .map_err(|_| malformed("the signature is not base64url (or is too long)"))?;
+        // The signing input is the first two parts exactly as sent.
+        let input = token.get(..h.len() + 1 + p.len()).unwrap_or_default();
+        if !key.verify(input.as_bytes(), signature.get(..n).unwrap_or_default()) {
+            return Err(Rejection::Invalid(TokenProblem::Signature("the signature does not verify".into())));
+        }
+        typ?;
+        URL_SAFE_NO_PAD.decode(p).map_err(|_| malformed("the payload is not base64url"))
+    }
+
+    /// The key the header `h` names, once the header's rules are met; and
+    /// the verdict on its `typ`, which is given only for a token whose
+    /// signature verifies.
+    fn read_header<'k>(
+        &self,
+        h: &str,
+        keys: &'k KeyMap,
+    ) -> Result<(&'k VerifyingKey, Result<(), Rejection>), Rejection> {
+        let malformed = |m: &str| Rejection::Invalid(TokenProblem::Malformed(m.to_owned()));
+        let signature_problem = |m: String| Rejection::Invalid(TokenProblem::Signature(m));
         let mut header_bytes = [0u8; MAX_HEADER];
         let n = URL_SAFE_NO_PAD
             .decode_slice(h, &mut header_bytes)
@@ -216,21 +319,12 @@ impl Verifier {
         let Some(key) = candidates.iter().find(|k| k.alg == alg) else {
             return Err(signature_problem(format!("the token names algorithm {alg} but key {kid} is not for it")));
         };
-        let mut signature = [0u8; MAX_SIGNATURE];
-        let n = URL_SAFE_NO_PAD
-            .decode_slice(s, &mut signature)
-            .map_err(|_| malformed("the signature is not base64url (or is too long)"))?;
-        // The signing input is the first two parts exactly as sent.
-        let input = token.get(..h.len() + 1 + p.len()).unwrap_or_default();
-        if !key.verify(input.as_bytes(), signature.get(..n).unwrap_or_default()) {
-            return Err(signature_problem("the signature does not verify".into()));
-        }
         // RFC 9068 §4: `at+jwt`, or its full media type.
-        match header.typ.as_deref() {
-            Some(t) if t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt") => {}
-            other => return Err(Rejection::Invalid(TokenProblem::WrongType(other.map(str::to_owned)))),
-        }
-        URL_SAFE_NO_PAD.decode(p).map_err(|_| malformed("the payload is not base64url"))
+        let typ = match header.typ.as_deref() {
+            Some(t) if t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt") => Ok(()),
+            other => Err(Rejection::Invalid(TokenProblem::WrongType(other.map(str::to_owned)))),
+        };
+        Ok((key, typ))
     }
 }
 
@@ -255,14 +349,25 @@ struct Header<'a> {
 /// Scopes first (403 `insufficient_scope`), then the authentication
 /// context (401 `insufficient_user_authentication`, RFC 9470).
 pub fn check_requirement(claims: &AccessTokenClaims, r: &Requirement, now: UnixTime) -> Result<(), Rejection> {
+    meets(claims.scope.as_deref(), claims.acr.as_deref(), claims.auth_time, r, now)
+}
+
+/// [`check_requirement`] on the claims it reads, in either form.
+fn meets(
+    scope: Option<&str>,
+    acr: Option<&str>,
+    auth_time: Option<i64>,
+    r: &Requirement,
+    now: UnixTime,
+) -> Result<(), Rejection> {
     // Straight from the claim, without building a set: this runs for
     // every request.
-    let granted = || claims.scope.as_deref().unwrap_or_default().split(' ');
+    let granted = || scope.unwrap_or_default().split(' ');
     if !r.scopes.iter().all(|s| granted().any(|g| g == s)) {
         return Err(Rejection::InsufficientScope { required: r.scopes.clone() });
     }
-    let acr_ok = r.acr_values.is_empty() || claims.acr.as_ref().is_some_and(|a| r.acr_values.contains(a));
-    let fresh = match (r.max_age, claims.auth_time) {
+    let acr_ok = r.acr_values.is_empty() || acr.is_some_and(|a| r.acr_values.iter().any(|v| v == a));
+    let fresh = match (r.max_age, auth_time) {
         (None, _) => true,
         (Some(max), Some(t)) => now.0.saturating_sub(t) <= i64::try_from(max.as_secs()).unwrap_or(i64::MAX),
         (Some(_), None) => false,
@@ -302,10 +407,14 @@ mod tests {
 
     /// A token signed by `key` with exactly `header`, claims valid at 1500.
     fn signed(key: &latchkey_crypto::signing_key::SigningKey, header: serde_json::Value) -> String {
+        signed_text(key, &header.to_string())
+    }
+
+    /// As [`signed`], with the header's exact text.
+    fn signed_text(key: &latchkey_crypto::signing_key::SigningKey, header: &str) -> String {
         let claims = serde_json::json!({ "iss": "https://as", "sub": "u", "aud": "https://api", "exp": i64::MAX / 2,
                                          "iat": 1, "jti": "j", "client_id": "c" });
-        let input =
-            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+        let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(claims.to_string()));
         let sig = key.sign(input.as_bytes()).unwrap_or_default();
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
     }
@@ -323,6 +432,18 @@ mod tests {
         assert!(v.verify_cached(&ok, &any).is_ok());
         let media = signed(&key, serde_json::json!({ "alg": "ES256", "kid": kid, "typ": "application/at+jwt" }));
         assert!(v.verify_cached(&media, &any).is_ok(), "RFC 9068 §4 allows the full media type");
+        // The header Latchkey signs under is recognised without being
+        // parsed; any other spelling of it is parsed, with the same result.
+        let recognised = |t: &str| v.keys().snapshot().by_header(t.split('.').next().unwrap_or_default()).is_some();
+        assert!(recognised(&ok));
+        let reordered = signed_text(&key, &format!(r#"{{"kid":"{kid}", "typ":"at+jwt", "alg":"ES256"}}"#));
+        assert!(!recognised(&reordered) && v.verify_cached(&reordered, &any).is_ok());
+        let es256_refused = VerifierConfig { algorithms: vec![SigningAlg::RS256], ..v.config().clone() };
+        let rs_only = Verifier::with_keys(es256_refused, vec![key.verifying_key().unwrap_or_else(|e| panic!("{e}"))]);
+        assert!(
+            matches!(rs_only.verify_cached(&ok, &any), Err(Rejection::Invalid(TokenProblem::Signature(m))) if m.contains("not accepted by this service")),
+            "a recognised header still meets the allow-list"
+        );
         let crit = signed(&key, serde_json::json!({ "alg": "ES256", "kid": kid, "typ": "at+jwt", "crit": ["exp"] }));
         assert!(
             matches!(v.verify_cached(&crit, &any), Err(Rejection::Invalid(TokenProblem::Signature(m))) if m.contains("crit"))
@@ -335,6 +456,28 @@ mod tests {
         let mut parts: Vec<&str> = ok.split('.').collect();
         parts.push("extra");
         assert!(matches!(v.verify_cached(&parts.join("."), &any), Err(Rejection::Invalid(TokenProblem::Malformed(_)))));
+    }
+
+    #[test]
+    fn claims_are_built_on_first_use_as_the_token_carries_them() {
+        use latchkey_crypto::signing_key::{SigningKey, generate_pkcs8};
+        let key = SigningKey::from_pkcs8(SigningAlg::EdDSA, &generate_pkcs8(SigningAlg::EdDSA).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let vk = key.verifying_key().unwrap_or_else(|e| panic!("{e}"));
+        let header = serde_json::json!({ "alg": "EdDSA", "kid": vk.kid, "typ": "at+jwt" });
+        let v = Verifier::with_keys(VerifierConfig::new("https://as", "https://api"), vec![vk]);
+        let claims = serde_json::json!({ "iss": "https://as", "sub": "u\"1", "aud": ["https://other", "https://api"],
+            "exp": i64::MAX / 2, "iat": 1, "jti": "j", "client_id": "c", "scope": "a b", "amr": ["pwd"],
+            "act": { "sub": "svc" }, "email": "u@example.com" });
+        let input =
+            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+        let token = format!("{input}.{}", URL_SAFE_NO_PAD.encode(key.sign(input.as_bytes()).unwrap_or_default()));
+        let verified = v.verify_cached(&token, &Requirement::scopes(["b"])).unwrap_or_else(|e| panic!("{e}"));
+        let copy = verified.clone();
+        let expected: AccessTokenClaims = serde_json::from_value(claims).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(verified.claims(), &expected);
+        assert!(std::ptr::eq(verified.claims(), copy.claims()), "built once, shared by clones");
+        assert_eq!(copy.token(), token);
     }
 
     #[test]

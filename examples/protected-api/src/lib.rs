@@ -43,12 +43,12 @@ pub fn router(api: Api) -> Router {
 }
 
 async fn me(token: VerifiedToken) -> Json<Value> {
-    let c = &token.claims;
+    let c = token.claims();
     Json(json!({ "sub": c.sub, "client_id": c.client_id, "scope": c.scope, "acr": c.acr, "auth_time": c.auth_time }))
 }
 
 async fn list_orders(token: VerifiedToken) -> Json<Value> {
-    Json(json!({ "owner": token.claims.sub, "orders": [{ "id": "o-1", "total": "42.00" }] }))
+    Json(json!({ "owner": token.claims().sub, "orders": [{ "id": "o-1", "total": "42.00" }] }))
 }
 
 /// The decision point's answer for `action` on account `id`.

@@ -84,8 +84,8 @@ async fn valid_tokens_pass_and_forged_ones_are_refused_with_their_reason() {
     let v = verifier(&server, KeyOptions::default()).await;
     let token = service_token(&server).await;
     let ok = v.verify(&token, &Requirement::scopes(["orders:read"])).await.unwrap();
-    assert_eq!(ok.claims.sub, "client:svc");
-    assert_eq!(&*ok.token, token.as_str());
+    assert_eq!(ok.claims().sub, "client:svc");
+    assert_eq!(ok.token(), token.as_str());
 
     let header: Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap()).unwrap();
@@ -365,7 +365,7 @@ async fn the_middleware_answers_by_the_rfcs_and_step_up_round_trips() {
     let payout = Guard::new(v.clone())
         .require(Requirement::scopes(["orders:read"]).with_acr([MFA]).with_max_age(Duration::from_secs(300)));
     let app = axum::Router::new()
-        .route("/orders", get(|t: latchkey_resource::VerifiedToken| async move { t.claims.sub.clone() }))
+        .route("/orders", get(|t: latchkey_resource::VerifiedToken| async move { t.claims().sub.clone() }))
         .route_layer(axum::middleware::from_fn_with_state(read, require))
         .merge(
             axum::Router::new()
