@@ -145,7 +145,9 @@ fn nothing_claims() -> AccessTokenClaims {
 
 impl std::fmt::Debug for VerifiedToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VerifiedToken").field("claims", self.claims()).field("token", &self.token()).finish()
+        // Never the token itself: a debug log line must not hand out a
+        // bearer credential.
+        f.debug_struct("VerifiedToken").field("claims", self.claims()).field("token", &"<redacted>").finish()
     }
 }
 
