@@ -125,6 +125,10 @@ pub enum SecurityEvent {
         allowed: bool,
         reasons: Vec<String>,
         sample_every: u64,
+        /// The request's caller-supplied `properties` and `context` as one
+        /// JSON object (`{"subject":…,"resource":…,"context":…}`), so the
+        /// playground can replay the decision; empty when over 4 KiB.
+        request: String,
     },
     /// A new policy version became active.
     PolicyChanged {

@@ -145,16 +145,21 @@ impl Store {
     }
 
     async fn delete_user_row(&self, id: &str) -> Result<()> {
+        let now = UnixTime::now();
         let mut tx = self.pool.begin().await?;
-        let sessions = sqlx::query("SELECT id FROM sessions WHERE user_id = $1 AND ended_at IS NULL")
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
+        // A write first: on SQLite a transaction that reads and then writes
+        // fails at once ("database is locked") if another connection wrote
+        // in between; one that starts by writing waits its turn instead.
+        let sessions =
+            sqlx::query("UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL RETURNING id")
+                .bind(now.0)
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
         let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        let now = UnixTime::now();
         for r in sessions {
             let change = crate::Change::SessionEnded { session_id: r.try_get("id")? };
             crate::changes::append(&mut *tx, &change, now).await?;

@@ -42,6 +42,22 @@ fn between<'a>(html: &'a str, start: &str, end: &str) -> Option<&'a str> {
     Some(&html[from..from + html[from..].find(end)?])
 }
 
+/// Registers a confidential sandbox client with `orders:read`; its id and
+/// the secret the page shows once.
+async fn register_service(server: &TestServer, browser: &Browser) -> (String, String) {
+    let (status, html) = sandbox_form(
+        server,
+        browser,
+        "/portal/sandbox/clients",
+        &[("name", "Svc"), ("kind", "confidential"), ("scope", "orders:read")],
+    )
+    .await;
+    assert_eq!(status, 201, "{html}");
+    let id = between(&html, "id=\"new-client-id\">", "<").unwrap().to_string();
+    let secret = between(&html, "id=\"new-secret\" readonly value=\"", "\"").unwrap().to_string();
+    (id, secret)
+}
+
 async fn client_credentials(server: &TestServer, id: &str, secret: &str) -> Value {
     let resp = server
         .http
@@ -272,15 +288,7 @@ async fn a_policy_denial_keeps_its_reasons_from_the_clients_developer() {
     setup.config_file = Some(path);
     let server = setup.start().await.unwrap();
     let alice = sign_in(&server, "alice", "alice-sandbox-password").await;
-    let (_, html) = sandbox_form(
-        &server,
-        &alice,
-        "/portal/sandbox/clients",
-        &[("name", "Svc"), ("kind", "confidential"), ("scope", "orders:read")],
-    )
-    .await;
-    let id = between(&html, "id=\"new-client-id\">", "<").unwrap().to_string();
-    let secret = between(&html, "id=\"new-secret\" readonly value=\"", "\"").unwrap().to_string();
+    let (id, secret) = register_service(&server, &alice).await;
     // The scenarios' policies give clients no sandbox API: a policy denial.
     let body = client_credentials(&server, &id, &secret).await;
     assert_eq!(body["error"], "invalid_target", "{body}");
@@ -302,15 +310,7 @@ async fn only_a_clients_owner_sees_the_reason_behind_its_trace_id() {
     setup.dev = true;
     let server = setup.start().await.unwrap();
     let alice = sign_in(&server, "alice", "alice-sandbox-password").await;
-    let (_, html) = sandbox_form(
-        &server,
-        &alice,
-        "/portal/sandbox/clients",
-        &[("name", "Svc"), ("kind", "confidential"), ("scope", "orders:read")],
-    )
-    .await;
-    let id = between(&html, "id=\"new-client-id\">", "<").unwrap().to_string();
-    let secret = between(&html, "id=\"new-secret\" readonly value=\"", "\"").unwrap().to_string();
+    let (id, secret) = register_service(&server, &alice).await;
 
     // An invalid_grant: the response says only that, plus a trace id and
     // an error_uri to the reference.
@@ -404,15 +404,7 @@ async fn the_decoders_server_check_is_for_the_tokens_owner() {
     setup.dev = true;
     let server = setup.start().await.unwrap();
     let alice = sign_in(&server, "alice", "alice-sandbox-password").await;
-    let (_, html) = sandbox_form(
-        &server,
-        &alice,
-        "/portal/sandbox/clients",
-        &[("name", "Svc"), ("kind", "confidential"), ("scope", "orders:read")],
-    )
-    .await;
-    let id = between(&html, "id=\"new-client-id\">", "<").unwrap().to_string();
-    let secret = between(&html, "id=\"new-secret\" readonly value=\"", "\"").unwrap().to_string();
+    let (id, secret) = register_service(&server, &alice).await;
     let token = client_credentials(&server, &id, &secret).await["access_token"].as_str().unwrap().to_string();
     let body = json!({ "token": token });
 
@@ -482,6 +474,17 @@ async fn the_playground_decides_on_the_live_engine_and_on_drafts() {
     with_draft["policies"] = json!(without);
     let (_, drafted) = portal_api(&alice, &server, "/playground/evaluate", &with_draft, true).await;
     assert_eq!((drafted["decision"].clone(), drafted["against"].clone()), (json!(false), json!("draft")), "{drafted}");
+    // Replay: the decisions made above, with the properties they were
+    // made with, against the draft: the owner's view would flip.
+    let replay = json!({ "policies": without });
+    latchkey_testkit::eventually("the replay sees the decision", || async {
+        let (_, r) = portal_api(&alice, &server, "/playground/replay", &replay, true).await;
+        r["changed"].as_array().is_some_and(|c| {
+            c.iter().any(|x| x["action"] == "view_account" && x["active"] == true && x["draft"] == false)
+        })
+    })
+    .await
+    .unwrap();
     with_draft["policies"] = json!("permit(principal, action, resource) when { nonsense };");
     let (_, broken) = portal_api(&alice, &server, "/playground/evaluate", &with_draft, true).await;
     assert!(broken["compile_error"].is_string(), "{broken}");

@@ -437,6 +437,9 @@ pub async fn evaluate_with(
     })
 }
 
+/// Largest request detail a decision event keeps (see `request` there).
+const MAX_EVENT_REQUEST: usize = 4096;
+
 /// One decision event in `decision_event_sample_every` (never the token).
 fn sample(state: &AppState, caller: &Caller, item: &Item, subject: &EntityRef, allow: bool, reasons: &[String]) {
     let every = state.config.authz.decision_event_sample_every;
@@ -453,6 +456,23 @@ fn sample(state: &AppState, caller: &Caller, item: &Item, subject: &EntityRef, a
             allowed: allow,
             reasons: reasons.to_vec(),
             sample_every: every,
+            request: replayable(item),
         });
     }
+}
+
+/// The parts of a request a replay needs beyond the ids: what the caller
+/// said about subject and resource, and the context; bounded. (A token
+/// subject's id, the token, is never part of it.)
+fn replayable(item: &Item) -> String {
+    if item.subject.properties.is_empty() && item.resource.properties.is_empty() && item.context.is_empty() {
+        return String::new();
+    }
+    let text = serde_json::json!({
+        "subject": item.subject.properties,
+        "resource": item.resource.properties,
+        "context": item.context,
+    })
+    .to_string();
+    if text.len() > MAX_EVENT_REQUEST { String::new() } else { text }
 }

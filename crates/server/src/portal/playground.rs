@@ -134,11 +134,14 @@ pub async fn replay(State(state): State<AppState>, headers: HeaderMap, body: Byt
             continue;
         };
         let action = text("action");
+        // What the caller said beside the ids, when the event kept it.
+        let said: Value = serde_json::from_str(&text("request")).unwrap_or(Value::Null);
+        let part = |k: &str| said.get(k).and_then(Value::as_object).cloned().unwrap_or_default();
         let item = Item {
-            subject: crate::authz::Described { ty: sty, id: sid, properties: Map::new() },
+            subject: crate::authz::Described { ty: sty, id: sid, properties: part("subject") },
             action: action.clone(),
-            resource: crate::authz::Described { ty: rty, id: rid, properties: Map::new() },
-            context: Map::new(),
+            resource: crate::authz::Described { ty: rty, id: rid, properties: part("resource") },
+            context: part("context"),
         };
         let now = crate::authz::evaluate_with(&state, &pep, &item, None, None).await.map_err(ApiError::unavailable)?;
         let then = crate::authz::evaluate_with(&state, &pep, &item, Some(&draft), None)
