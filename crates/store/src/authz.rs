@@ -154,6 +154,31 @@ impl Store {
         row.map(|r| Ok((entity_from_row(&r)?, r.try_get::<i64, _>("revision")?))).transpose()
     }
 
+    /// The stored entities among `keys` ((type, id) pairs), in one query
+    /// per 100 keys: a batch of decisions reads its unseen ids at once
+    /// instead of one round trip each. Keys the store does not hold are
+    /// simply absent from the answer.
+    pub async fn entities_many(&self, keys: &[(String, String)]) -> Result<Vec<StoredEntity>> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(100) {
+            let mut sql = format!("SELECT {ENTITY_COLUMNS} FROM authz_entities WHERE ");
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push_str(" OR ");
+                }
+                sql.push_str(&format!("(entity_type = ${} AND entity_id = ${})", 2 * i + 1, 2 * i + 2));
+            }
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (ty, id) in chunk {
+                query = query.bind(ty.as_str()).bind(id.as_str());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                found.push(entity_from_row(&row)?);
+            }
+        }
+        Ok(found)
+    }
+
     /// Entities of one type with an id after `after`, in id order: the
     /// candidates of an AuthZEN search.
     pub async fn entities_of_type(&self, entity_type: &str, after: &str, limit: i64) -> Result<Vec<StoredEntity>> {

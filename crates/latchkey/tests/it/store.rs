@@ -336,3 +336,36 @@ async fn session_client_info_is_forgotten(backend: Backend) {
     assert_eq!(ended.len(), 2, "{ended:?}");
 }
 both_backends!(session_client_info_is_forgotten);
+
+/// A batch's entities in one read: exactly the stored ones among the keys,
+/// whatever shares a type or an id.
+async fn entities_are_read_many_at_once(backend: Backend) {
+    let Some((store, _db, _dir)) = store_for(backend).await else { return };
+    let attrs = |n: i64| serde_json::json!({ "n": n }).as_object().cloned().unwrap();
+    let role = latchkey_store::ParentRef { ty: "Role".into(), id: "admin".into() };
+    store.seed_entity("User", "a", &attrs(1), std::slice::from_ref(&role), UnixTime(1)).await.unwrap();
+    store.seed_entity("User", "b", &attrs(2), &[], UnixTime(1)).await.unwrap();
+    store.seed_entity("Doc", "a", &attrs(3), &[], UnixTime(1)).await.unwrap();
+    let keys: Vec<(String, String)> = [("User", "a"), ("User", "b"), ("Doc", "a"), ("Doc", "b"), ("User", "c")]
+        .iter()
+        .map(|(t, i)| (t.to_string(), i.to_string()))
+        .collect();
+    let mut got: Vec<(String, String, i64)> = store
+        .entities_many(&keys)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.entity_type, e.entity_id, e.attributes["n"].as_i64().unwrap()))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![("Doc".into(), "a".into(), 3), ("User".into(), "a".into(), 1), ("User".into(), "b".into(), 2)]
+    );
+    let one = store.entities_many(&keys[..1]).await.unwrap();
+    assert_eq!(one[0].parents, vec![role]);
+    // More keys than one statement takes.
+    let many: Vec<(String, String)> = (0..250).map(|i| ("User".to_string(), format!("x{i}"))).chain(keys).collect();
+    assert_eq!(store.entities_many(&many).await.unwrap().len(), 3);
+}
+both_backends!(entities_are_read_many_at_once);

@@ -184,6 +184,48 @@ impl Runtime {
         Ok(loaded)
     }
 
+    /// Reads into the directory, in one store query, every entity of
+    /// `keys` it does not hold yet (held as absent when the store has
+    /// none), so that a batch's decisions then find them in memory. Only
+    /// when the change feed is current (as for `entity`'s memory).
+    pub async fn prefetch(&self, store: &Store, keys: &[(String, String)]) -> latchkey_store::Result<()> {
+        let missing: Vec<(String, String)> = {
+            let map = read(&self.entities);
+            keys.iter().filter(|k| !map.contains_key(*k)).cloned().collect()
+        };
+        if missing.len() < 2 {
+            // One read is what `entity` does anyway.
+            return Ok(());
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let mut loaded: HashMap<Key, Arc<StoredEntity>> = store
+            .entities_many(&missing)
+            .await?
+            .into_iter()
+            .map(|e| ((e.entity_type.clone(), e.entity_id.clone()), Arc::new(e)))
+            .collect();
+        {
+            let mut seen = write(&self.parents_seen);
+            for e in loaded.values() {
+                for p in &e.parents {
+                    seen.insert((p.ty.clone(), p.id.clone()));
+                }
+            }
+        }
+        let mut map = write(&self.entities);
+        // As in `entity`: only what was read within one generation is kept.
+        if self.generation.load(Ordering::Acquire) == generation {
+            if map.len() + missing.len() >= MAX_DIRECTORY_ENTRIES {
+                map.clear();
+            }
+            for key in missing {
+                let entry = loaded.remove(&key);
+                map.insert(key, entry);
+            }
+        }
+        Ok(())
+    }
+
     /// A subject's capabilities (expired ones are filtered by the caller).
     pub async fn capabilities(
         &self,
