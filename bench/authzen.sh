@@ -3,7 +3,7 @@
 # gateway and search policies, 14 in all), the todo scenario's requests (bench/authzen-eval.lua).
 # Figures are in docs/benchmarks.md ("Decisions (AuthZEN / Cedar)").
 #
-# Two servers run side by side, each pinned to CPU 0: one with the decision cache off
+# Three servers run side by side, each pinned to CPU 0: one with the decision cache off
 # (`cache = false` added to a copy of the example's configuration), one with it on (the default).
 # wrk runs on CPU 1, one thread. Runs alternate between scenarios, RUNS times each:
 #   off-pool   cache off, every request distinct (1000 todo ids × subjects × actions × owners)
@@ -12,6 +12,8 @@
 #   on-fresh   cache on, every request new (a miss, then an insert, each time)
 #   batch      cache off, one connection, BATCH (100) fresh items per /access/v1/evaluations
 #   batch-pool the same with the pool's todo ids (known to the entity directory)
+#   batch-noprefetch  batch against a third cache-off server with `batch_prefetch = false`
+#              (each unseen id read on its own), the A/B of the batch's one-query read
 #   intro-hot  not a decision: RFC 7662 introspection of one hot access token on the cache-on
 #              server, right after on-hot, so that a hot decision is compared with the cheapest
 #              authenticated POST the server answers (what hyper, the middleware and loopback TCP
@@ -19,7 +21,7 @@
 # The first four and intro-hot at CONNECTIONS (64) connections.
 #
 # usage: bench/authzen.sh [SECONDS] [RUNS]        (defaults: 10 s, 3 runs)
-# env:   OFF_PORT (13300), ON_PORT (13301), CONNECTIONS (64), POOL (1000), HOT_SET (16),
+# env:   OFF_PORT (13300), ON_PORT (13301), NOPF_PORT (13302), CONNECTIONS (64), POOL (1000), HOT_SET (16),
 #        BATCH (100), WARMUP_SECS (min(3, SECONDS)), LATCHKEY_BIN (a binary to measure instead
 #        of building target/release/latchkey), QUIET_MAX_SECS (120: how long a run may wait for
 #        the machine to fall idle; 0 to never wait).
@@ -40,6 +42,7 @@ cd "$repo"
 example=$repo/examples/authzen-interop
 off_port=${OFF_PORT:-13300}
 on_port=${ON_PORT:-13301}
+nopf_port=${NOPF_PORT:-13302}
 conns=${CONNECTIONS:-64}
 pool=${POOL:-1000}
 hot_set=${HOT_SET:-16}
@@ -89,7 +92,7 @@ else
   latchkey=$repo/target/release/latchkey
 fi
 
-for port in "$off_port" "$on_port"; do
+for port in "$off_port" "$on_port" "$nopf_port"; do
   if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/"; then die "port $port is already in use"; fi
 done
 
@@ -174,6 +177,7 @@ config() {
   sed -E "s#\"([^\"/]+\\.(cedarschema|cedar|json))\"#\"$example/\\1\"#g" "$example/latchkey.toml"
 }
 config | sed -E 's/^\[authz\]$/[authz]\ncache = false/' >"$tmp/cache-off.toml"
+config | sed -E 's/^\[authz\]$/[authz]\ncache = false\nbatch_prefetch = false/' >"$tmp/cache-off-nopf.toml"
 # The cache-on server also serves introspection (intro-hot): a resource, a client allowed to
 # introspect for it, and tokens that outlive the runs.
 resource=urn:example:authzen-bench
@@ -202,7 +206,8 @@ audiences = ["$resource"]
 EOF
 } >"$tmp/cache-on.toml"
 grep -q '^cache = false$' "$tmp/cache-off.toml" || die "could not turn the cache off in the configuration"
-cp "$tmp/cache-off.toml" "$tmp/cache-on.toml" "$out/"
+grep -q '^batch_prefetch = false$' "$tmp/cache-off-nopf.toml" || die "could not turn the batch prefetch off"
+cp "$tmp/cache-off.toml" "$tmp/cache-on.toml" "$tmp/cache-off-nopf.toml" "$out/"
 
 pep_key=$(openssl rand -hex 24)
 master_key=$("$latchkey" key generate-master-key)
@@ -221,6 +226,9 @@ start cache-off "$off_port"
 off_pid=$server_pid
 start cache-on "$on_port"
 on_pid=$server_pid
+start cache-off-nopf "$nopf_port"
+nopf_pid=$server_pid
+nopf=http://127.0.0.1:$nopf_port
 off=http://127.0.0.1:$off_port
 on=http://127.0.0.1:$on_port
 
@@ -242,6 +250,7 @@ hot_token=$(curl -s -H "Authorization: $client_auth" -d grant_type=client_creden
 say "warm-up: ${warmup} s of distinct requests per server (fills the entity directory with the pool's ids)"
 load warmup-off "$warmup" "$conns" "$off" MODE=pool
 load warmup-on "$warmup" "$conns" "$on" MODE=pool
+load warmup-nopf "$warmup" "$conns" "$nopf" MODE=pool
 
 say "${runs} × ${secs} s per scenario, alternating; wrk -t1 -c$conns (batch: -c1)"
 for ((r = 1; r <= runs; r++)); do
@@ -251,6 +260,7 @@ for ((r = 1; r <= runs; r++)); do
   measure intro-hot "$r" "$conns" "$on" "$on_pid" MODE=introspect AUTH="$client_auth" TOKEN="$hot_token"
   measure on-fresh "$r" "$conns" "$on" "$on_pid" MODE=fresh
   measure batch "$r" 1 "$off" "$off_pid" MODE=batch
+  measure batch-noprefetch "$r" 1 "$nopf" "$nopf_pid" MODE=batch
   measure batch-pool "$r" 1 "$off" "$off_pid" MODE=batch-pool
 done
 

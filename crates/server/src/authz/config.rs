@@ -30,6 +30,8 @@ pub struct AuthzFile {
     pub cache_entries: Option<usize>,
     pub cache_ttl: Option<String>,
     pub decision_event_sample_every: Option<u64>,
+    /// Batches read their unseen entities in one query first (default on).
+    pub batch_prefetch: Option<bool>,
     /// Subject attributes a caller's `properties` may never set, beside the
     /// built-in ones.
     #[serde(default)]
@@ -104,6 +106,7 @@ pub struct AuthzConfig {
     pub cache_entries: usize,
     pub cache_ttl: Duration,
     pub decision_event_sample_every: u64,
+    pub batch_prefetch: bool,
     pub protected_attributes: Vec<String>,
     pub token_attributes: Vec<String>,
     pub govern_issuance: bool,
@@ -296,6 +299,7 @@ pub fn resolve(file: AuthzFile, base: &Path, env: &dyn Fn(&str) -> Option<String
         cache_entries: file.cache_entries.unwrap_or(100_000).max(16),
         cache_ttl: duration("authz.cache_ttl", file.cache_ttl.as_ref(), Duration::from_secs(300))?,
         decision_event_sample_every: file.decision_event_sample_every.unwrap_or(100),
+        batch_prefetch: file.batch_prefetch.unwrap_or(true),
         protected_attributes: file.protected_attributes,
         token_attributes: file.token_attributes,
         govern_issuance: file.govern_issuance.unwrap_or(false),

@@ -249,7 +249,7 @@ pub async fn evaluations(
 /// one store query, instead of one read per item. Best effort: on failure
 /// each decision reads for itself, as without it.
 async fn prefetch(state: &AppState, body: &Map<String, Value>, items: &[Value]) {
-    if !state.caches.is_current(latchkey_domain::UnixTime::now()) {
+    if !state.config.authz.batch_prefetch || !state.caches.is_current(latchkey_domain::UnixTime::now()) {
         return;
     }
     let mut keys: Vec<(String, String)> = Vec::with_capacity(items.len() * 2);
