@@ -4,7 +4,8 @@
 # Figures are in docs/benchmarks.md ("Decisions (AuthZEN / Cedar)").
 #
 # Three servers run side by side, each pinned to CPU 0: one with the decision cache off
-# (`cache = false` added to a copy of the example's configuration), one with it on (the default).
+# (`cache = false` added to a copy of the example's configuration), one with it on (the default),
+# and one with the cache off and `batch_prefetch = false` (for batch-noprefetch).
 # wrk runs on CPU 1, one thread. Runs alternate between scenarios, RUNS times each:
 #   off-pool   cache off, every request distinct (1000 todo ids × subjects × actions × owners)
 #   off-fresh  cache off, every request names a todo id the server has never seen
