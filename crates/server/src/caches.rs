@@ -194,6 +194,7 @@ impl Caches {
         // first sync: harmless, and it covers a rotation that landed
         // between the start-up key read and this watermark.
         caches.watermark.store(store.latest_change_id().await?, Ordering::Release);
+        caches.authz.load_known(store).await?;
         for (jti, exp) in store.active_revoked_jtis(UnixTime::now()).await? {
             caches.revocations.add(jti, exp);
         }

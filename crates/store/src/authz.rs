@@ -179,6 +179,16 @@ impl Store {
         Ok(found)
     }
 
+    /// The (type, id) of up to `limit` stored entities, in no order: what
+    /// a node needs to know which ids the store does not hold.
+    pub async fn entity_keys(&self, limit: i64) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query("SELECT entity_type, entity_id FROM authz_entities LIMIT $1")
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("entity_type")?, r.try_get("entity_id")?))).collect()
+    }
+
     /// Entities of one type with an id after `after`, in id order: the
     /// candidates of an AuthZEN search.
     pub async fn entities_of_type(&self, entity_type: &str, after: &str, limit: i64) -> Result<Vec<StoredEntity>> {

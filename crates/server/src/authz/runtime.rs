@@ -34,6 +34,18 @@ type Key = (String, String);
 /// Directory entries held in memory; beyond this the map starts over
 /// (callers choose the ids they ask about, so memory must stay bounded).
 const MAX_DIRECTORY_ENTRIES: usize = 100_000;
+/// Beyond this many stored entities at start, no key set is kept (about
+/// 40 bytes each) and unseen ids are read from the store.
+const MAX_KNOWN_KEYS: usize = 2_000_000;
+
+/// A key's hash for the known set. A collision only costs a store read.
+fn key_hash(ty: &str, id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (ty, id).hash(&mut h);
+    h.finish()
+}
+
 /// Hierarchies deeper than this are cut (and cycles are harmless).
 const MAX_ANCESTORS: usize = 64;
 
@@ -55,6 +67,11 @@ pub struct Runtime {
     resolved: RwLock<HashMap<Key, Arc<Resolved>>>,
     /// Bumped by every invalidation, so a read racing one never caches.
     generation: AtomicU64,
+    /// Hashes of every (type, id) the store holds (a superset: deleted
+    /// entities stay), loaded at start and grown by the change feed: an id
+    /// outside it is answered "not stored" without a store read. `None`
+    /// when the store held more than `MAX_KNOWN_KEYS` at start.
+    known: RwLock<Option<HashSet<u64>>>,
     pub cache: DecisionCache,
     /// Decisions taken, for event sampling.
     pub decisions: AtomicU64,
@@ -86,6 +103,9 @@ impl Runtime {
                 self.wanted.fetch_max(*version, Ordering::AcqRel);
             }
             Change::EntityChanged { entity_type, entity_id } => {
+                if let Some(known) = write(&self.known).as_mut() {
+                    known.insert(key_hash(entity_type, entity_id));
+                }
                 self.invalidate(&(entity_type.clone(), entity_id.clone()));
             }
             _ => {}
@@ -151,6 +171,25 @@ impl Runtime {
         read(&self.entity_epochs).get(&(ty.to_owned(), id.to_owned())).copied().unwrap_or(0)
     }
 
+    /// Loads the keys of the stored entities (at start, after the change
+    /// feed's watermark is taken, so that none written meanwhile is
+    /// missed: those arrive through the feed).
+    pub async fn load_known(&self, store: &Store) -> latchkey_store::Result<()> {
+        let limit = i64::try_from(MAX_KNOWN_KEYS + 1).unwrap_or(i64::MAX);
+        let keys = store.entity_keys(limit).await?;
+        let set = (keys.len() <= MAX_KNOWN_KEYS).then(|| keys.iter().map(|(t, i)| key_hash(t, i)).collect());
+        if set.is_none() {
+            tracing::info!(max = MAX_KNOWN_KEYS, "too many stored entities to keep their keys: unseen ids are read");
+        }
+        *write(&self.known) = set;
+        Ok(())
+    }
+
+    /// Whether the store certainly does not hold this entity.
+    fn surely_absent(&self, ty: &str, id: &str) -> bool {
+        read(&self.known).as_ref().is_some_and(|k| !k.contains(&key_hash(ty, id)))
+    }
+
     /// The stored entity, from memory when `use_memory` (the feed is
     /// current), else from the store.
     pub async fn entity(
@@ -163,6 +202,11 @@ impl Runtime {
         let key = (ty.to_owned(), id.to_owned());
         if use_memory && let Some(hit) = read(&self.entities).get(&key) {
             return Ok(hit.clone());
+        }
+        // An id the store never held: no read, and nothing kept (callers
+        // invent such ids without limit).
+        if use_memory && self.surely_absent(ty, id) {
+            return Ok(None);
         }
         let generation = self.generation.load(Ordering::Acquire);
         let loaded = store.entity(ty, id).await?.map(Arc::new);
@@ -189,10 +233,13 @@ impl Runtime {
     /// none), so that a batch's decisions then find them in memory. Only
     /// when the change feed is current (as for `entity`'s memory).
     pub async fn prefetch(&self, store: &Store, keys: &[(String, String)]) -> latchkey_store::Result<()> {
-        let missing: Vec<(String, String)> = {
+        let unseen: Vec<&(String, String)> = {
             let map = read(&self.entities);
-            keys.iter().filter(|k| !map.contains_key(*k)).cloned().collect()
+            keys.iter().filter(|k| !map.contains_key(*k)).collect()
         };
+        // One lock at a time: never the directory's and the key set's together.
+        let missing: Vec<(String, String)> =
+            unseen.into_iter().filter(|k| !self.surely_absent(&k.0, &k.1)).cloned().collect();
         if missing.len() < 2 {
             // One read is what `entity` does anyway.
             return Ok(());
