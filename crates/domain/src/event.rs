@@ -126,9 +126,10 @@ pub enum SecurityEvent {
         reasons: Vec<String>,
         sample_every: u64,
         /// The request's caller-supplied `properties` and `context` as one
-        /// JSON object (`{"subject":…,"resource":…,"context":…}`), so the
-        /// playground can replay the decision; empty when over 4 KiB.
-        request: String,
+        /// object (`{"subject":…,"resource":…,"context":…}`), so the
+        /// playground can replay the decision; `null` when none or over
+        /// 4 KiB (each string is capped like every event field).
+        request: serde_json::Value,
     },
     /// A new policy version became active.
     PolicyChanged {

@@ -179,7 +179,9 @@ impl Server {
         let dummy_password_hash = latchkey_crypto::password::dummy_hash()
             .map_err(|e| StartError::Serve(format!("password hashing unavailable: {e}")))?;
         // After the start-up writes above, so their changes are behind the
-        // watermark; cache misses read the store anyway.
+        // watermark: they are in the store, which the caches (and the set
+        // of stored entity keys) are loaded from; later writes, such as the
+        // entity seeding below, reach them through the feed.
         let caches = caches::Caches::load(&store).await?;
         caches.authz.cache.set_capacity(config.authz.cache_entries);
         authz::policies::bootstrap(&store, &caches.authz, events.as_ref(), config.authz.policy_files.as_ref())

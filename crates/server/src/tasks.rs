@@ -18,8 +18,9 @@ pub fn spawn(state: AppState, stop: watch::Receiver<bool>) -> JoinHandle<()> {
     tokio::spawn(async move {
         let keys = tokio::spawn(reload_keys(state.clone(), stop.clone()));
         let changes = tokio::spawn(follow_changes(state.clone(), stop.clone()));
+        let known = tokio::spawn(refresh_known_entities(state.clone(), stop.clone()));
         let sweep = tokio::spawn(sweep(state, stop));
-        let _ = tokio::join!(keys, changes, sweep);
+        let _ = tokio::join!(keys, changes, known, sweep);
     })
 }
 
@@ -39,6 +40,19 @@ async fn reload_keys(state: AppState, mut stop: watch::Receiver<bool>) {
         // Keep serving the last good key set if the store is unreachable.
         if let Err(e) = state.keys.reload(&manager).await {
             tracing::error!(error = %e, "reloading signing keys failed; keeping the current set");
+        }
+    }
+}
+
+/// Tops up the decision point's set of stored entity keys (see
+/// `Runtime::refresh_known`).
+async fn refresh_known_entities(state: AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        if sleep_or_stop(crate::authz::runtime::KNOWN_REFRESH, &mut stop).await {
+            return;
+        }
+        if let Err(e) = state.caches.authz.refresh_known(&state.store).await {
+            tracing::warn!(error = %e, "refreshing the known entity keys failed; trying again later");
         }
     }
 }

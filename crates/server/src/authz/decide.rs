@@ -461,18 +461,21 @@ fn sample(state: &AppState, caller: &Caller, item: &Item, subject: &EntityRef, a
     }
 }
 
-/// The parts of a request a replay needs beyond the ids: what the caller
-/// said about subject and resource, and the context; bounded. (A token
-/// subject's id, the token, is never part of it.)
-fn replayable(item: &Item) -> String {
-    if item.subject.properties.is_empty() && item.resource.properties.is_empty() && item.context.is_empty() {
-        return String::new();
+/// The parts of a request a replay needs beyond the ids, as the decision
+/// used them: the caller's properties (none for a token subject, whose
+/// facts come from the token) and the context without its reserved names
+/// (which may carry a token); bounded.
+fn replayable(item: &Item) -> Value {
+    let subject = if item.subject.ty == TOKEN_SUBJECT_TYPE { Map::new() } else { item.subject.properties.clone() };
+    let context: Map<String, Value> = item
+        .context
+        .iter()
+        .filter(|(k, _)| !RESERVED_CONTEXT.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if subject.is_empty() && item.resource.properties.is_empty() && context.is_empty() {
+        return Value::Null;
     }
-    let text = serde_json::json!({
-        "subject": item.subject.properties,
-        "resource": item.resource.properties,
-        "context": item.context,
-    })
-    .to_string();
-    if text.len() > MAX_EVENT_REQUEST { String::new() } else { text }
+    let request = serde_json::json!({ "subject": subject, "resource": item.resource.properties, "context": context });
+    if request.to_string().len() > MAX_EVENT_REQUEST { Value::Null } else { request }
 }

@@ -38,6 +38,11 @@ const MAX_DIRECTORY_ENTRIES: usize = 100_000;
 /// 40 bytes each) and unseen ids are read from the store.
 const MAX_KNOWN_KEYS: usize = 2_000_000;
 
+/// How often the key set is topped up from the store (`refresh_known`):
+/// the longest an entity whose change event the feed missed can be
+/// answered as absent on a node.
+pub const KNOWN_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A key's hash for the known set. A collision only costs a store read.
 fn key_hash(ty: &str, id: &str) -> u64 {
     use std::hash::{Hash, Hasher};
@@ -182,6 +187,31 @@ impl Runtime {
             tracing::info!(max = MAX_KNOWN_KEYS, "too many stored entities to keep their keys: unseen ids are read");
         }
         *write(&self.known) = set;
+        Ok(())
+    }
+
+    /// Adds every key the store holds now to the set (never removes one,
+    /// so it cannot race the feed's additions). The backstop for a change
+    /// the feed missed: one committed late beyond its re-read window, or
+    /// swept while this node was paused. Run every `KNOWN_REFRESH`.
+    pub async fn refresh_known(&self, store: &Store) -> latchkey_store::Result<()> {
+        if read(&self.known).is_none() {
+            return Ok(());
+        }
+        let limit = i64::try_from(MAX_KNOWN_KEYS + 1).unwrap_or(i64::MAX);
+        let keys = store.entity_keys(limit).await?;
+        let mut guard = write(&self.known);
+        if keys.len() > MAX_KNOWN_KEYS {
+            *guard = None;
+            return Ok(());
+        }
+        if let Some(set) = guard.as_mut() {
+            set.extend(keys.iter().map(|(t, i)| key_hash(t, i)));
+            // Deleted keys are never removed: past the bound, start reading.
+            if set.len() > MAX_KNOWN_KEYS {
+                *guard = None;
+            }
+        }
         Ok(())
     }
 

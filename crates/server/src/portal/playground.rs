@@ -135,7 +135,7 @@ pub async fn replay(State(state): State<AppState>, headers: HeaderMap, body: Byt
         };
         let action = text("action");
         // What the caller said beside the ids, when the event kept it.
-        let said: Value = serde_json::from_str(&text("request")).unwrap_or(Value::Null);
+        let said = r.details.get("request").cloned().unwrap_or(Value::Null);
         let part = |k: &str| said.get(k).and_then(Value::as_object).cloned().unwrap_or_default();
         let item = Item {
             subject: crate::authz::Described { ty: sty, id: sid, properties: part("subject") },
