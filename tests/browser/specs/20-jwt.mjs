@@ -34,15 +34,6 @@ async function waitJwks(page) {
   await page.waitForFunction(() => /\d+ keys?:/.test(document.getElementById("jwks-status").textContent));
 }
 
-// The portal's shell declares no icon, so Chromium asks for /favicon.ico,
-// whose 404 is logged as a console error that noErrors() counts. Answered
-// here until the shell declares one (<link rel="icon" href="data:,">).
-async function quietPage(newPage, options) {
-  const page = await newPage(options);
-  await page.context().route("**/favicon.ico", (r) => r.fulfill({ status: 204, body: "" }));
-  return page;
-}
-
 const b64url = (x) => Buffer.from(x).toString("base64url");
 
 // A token signed here, in Node, with a fresh key of the given algorithm;
@@ -99,8 +90,7 @@ function oneCharChanged(token) {
   throw new Error("no one-character change keeps the payload JSON");
 }
 
-export async function run({ base, portal, newPage: rawNewPage, axeCheck, signIn, noErrors, serviceToken, assert }) {
-  const newPage = (options) => quietPage(rawNewPage, options);
+export async function run({ base, portal, newPage, axeCheck, signIn, noErrors, serviceToken, assert }) {
   const token = await serviceToken("orders:read");
 
   // Signed out: decode and verify a real token. Record every request to

@@ -12,9 +12,6 @@ const RFC_CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 export async function run({ portal, newPage, axeCheck, noErrors, assert }) {
   const page = await newPage();
-  // The shell declares no icon, so Chromium asks for /favicon.ico and logs
-  // its 404 as a console error; answered here until the shell has one.
-  await page.context().route("**/favicon.ico", (r) => r.fulfill({ status: 204, body: "" }));
   await page.goto(`${portal}/tools`);
 
   // PKCE: a generated verifier is valid and has a challenge.
@@ -105,7 +102,6 @@ export async function run({ portal, newPage, axeCheck, noErrors, assert }) {
   // On a phone, with a long verifier and an error shown: nothing wider
   // than the screen.
   const phone = await newPage({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
-  await phone.context().route("**/favicon.ico", (r) => r.fulfill({ status: 204, body: "" }));
   await phone.goto(`${portal}/tools`);
   await phone.getByLabel(/code_verifier/).fill("x".repeat(128));
   await phone.getByLabel(/^Text/).fill("abc");

@@ -12,10 +12,6 @@ const TOKENS_KEY = "latchkey.flows.tokens";
 export async function run({ portal, newPage, axeCheck, noErrors, assert }) {
   // A fresh context: no portal session, so the real login page appears.
   const page = await newPage();
-  // The server has no /favicon.ico: Chromium's 404 for it would read as
-  // an error of this page.
-  const noFavicon = (p) => p.context().route("**/favicon.ico", (r) => r.fulfill({ status: 204 }));
-  await noFavicon(page);
   await page.goto(`${portal}/flows?grant=authorization_code&client_id=sandbox-spa`);
   assert.equal(await page.getByRole("heading", { level: 1 }).textContent(), "Flow runner");
   assert.equal(await page.getByRole("combobox", { name: /^Client whose/ }).inputValue(), "dev:sandbox-spa", "?client_id preselects the client");
@@ -127,7 +123,6 @@ export async function run({ portal, newPage, axeCheck, noErrors, assert }) {
 
   // The same page on a phone: nothing wider than the screen.
   const phone = await newPage({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
-  await noFavicon(phone);
   await phone.goto(`${portal}/flows?grant=client_credentials&client_id=sandbox-service`);
   await phone.getByRole("button", { name: "Get a token with client credentials" }).click();
   await phone.locator('#results article.exchange[data-status="200"]').first().waitFor();

@@ -21,13 +21,6 @@ import { readFile } from "node:fs/promises";
 
 export const name = "playground";
 
-// The portal's shell declares no icon, so Chromium asks for /favicon.ico,
-// whose 404 is logged as a console error that noErrors() counts.
-async function quietPage(newPage, options) {
-  const page = await newPage(options);
-  await page.context().route("**/favicon.ico", (r) => r.fulfill({ status: 204, body: "" }));
-  return page;
-}
 
 // Presses Decide (against the active policies or the draft) and waits for
 // the answer to replace the previous one.
@@ -46,7 +39,7 @@ async function verdict(page) {
 
 export async function run({ portal, newPage, axeCheck, signIn, noErrors, assert }) {
   // Signed out: an explanation and a sign-in link back to this page.
-  const anonymous = await quietPage(newPage);
+  const anonymous = await newPage();
   await anonymous.goto(`${portal}/playground`);
   const link = anonymous.getByRole("link", { name: "Sign in", exact: true }).last();
   const href = await link.getAttribute("href");
@@ -55,7 +48,7 @@ export async function run({ portal, newPage, axeCheck, signIn, noErrors, assert 
   await axeCheck(anonymous, "playground-signed-out");
   noErrors(anonymous);
 
-  const page = await quietPage(newPage);
+  const page = await newPage();
   await signIn(page);
   await page.goto(`${portal}/playground`);
   await page.locator("#pg-app").waitFor({ state: "visible" });
@@ -178,7 +171,7 @@ export async function run({ portal, newPage, axeCheck, signIn, noErrors, assert 
   // set: each explained instead of the playground. The answers are faked
   // here (the --dev server lets everyone in and has policies); the
   // browser logs the refused call, so this page's console is not checked.
-  const refused = await quietPage(newPage);
+  const refused = await newPage();
   await signIn(refused);
   for (const [status, words] of [[403, /for portal administrators/], [409, /No policy set is active/]]) {
     await refused.route("**/portal/api/playground", (r) => r.fulfill({
@@ -192,7 +185,7 @@ export async function run({ portal, newPage, axeCheck, signIn, noErrors, assert 
   await axeCheck(refused, "playground-not-admin");
 
   // On a phone: nothing wider than the screen, with a result shown.
-  const phone = await quietPage(newPage, { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+  const phone = await newPage({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
   await signIn(phone);
   await phone.goto(`${portal}/playground`);
   await phone.locator("#pg-app").waitFor({ state: "visible" });
