@@ -20,6 +20,17 @@ pub fn require_form(headers: &HeaderMap) -> Result<(), ApiError> {
     if is_form { Ok(()) } else { Err(ApiError::bad_request("the body must be application/x-www-form-urlencoded")) }
 }
 
+/// A JSON body must be declared as one (the AuthZEN API, the portal's
+/// backend).
+pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if is_json { Ok(()) } else { Err(ApiError::bad_request("the request body must be application/json")) }
+}
+
 /// The parameters of a back-channel POST (token, revocation,
 /// introspection): a form body only (RFC 6749 §3.2), nothing in the query
 /// string (it ends up in logs), no repeated parameter. A repeated

@@ -29,13 +29,7 @@ pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<User, ApiEr
 
 /// A JSON body, or the RFC-format 400 (never the extractor's plain text).
 pub fn json_body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, ApiError> {
-    let is_json = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
-    if !is_json {
-        return Err(ApiError::bad_request("send the body as application/json"));
-    }
+    crate::forms::require_json(headers)?;
     serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the body is not the expected JSON: {e}")))
 }
 

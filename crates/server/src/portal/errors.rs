@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use latchkey_domain::ErrorCode;
 
+use super::PathOf;
 use super::layout::{Page, render, render_with_status};
 use super::signin::developer;
 use crate::error::ApiError;
@@ -51,10 +52,6 @@ fn not_found(state: &AppState, user: Option<&latchkey_domain::User>, what: &str)
     );
     render_with_status(state, user, StatusCode::NOT_FOUND, Page::new("/errors", "No such error", body))
 }
-
-/// A path that is not UTF-8 is simply not a code: the reference's 404,
-/// not the extractor's plain-text 400.
-type PathOf<T> = Result<Path<T>, axum::extract::rejection::PathRejection>;
 
 pub async fn code(
     State(state): State<AppState>,

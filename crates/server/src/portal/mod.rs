@@ -25,6 +25,11 @@ use axum::routing::{get, post};
 
 use crate::openapi::Routes;
 
+/// A path parameter, or why it could not be read (e.g. not UTF-8): the
+/// portal's handlers answer that with their own page or refusal, not the
+/// extractor's plain-text 400.
+pub(crate) type PathOf<T> = Result<axum::extract::Path<T>, axum::extract::rejection::PathRejection>;
+
 /// The portal's routes, under the issuer's path `p`.
 pub fn routes(p: &str) -> Routes {
     let at = |path: &str| format!("{p}/portal{path}");

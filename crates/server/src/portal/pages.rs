@@ -14,29 +14,30 @@ use crate::state::AppState;
 
 async fn scripted(
     state: &AppState,
-    headers: &HeaderMap,
+    user: Option<&latchkey_domain::User>,
     section: &str,
     title: &str,
     body: &str,
     scripts: &[&str],
     data: serde_json::Value,
 ) -> Result<Response, ApiError> {
-    let user = developer(state, headers).await?;
     let mut page = Page::new(section, title, fragment(body));
     page.scripts = scripts;
     page.data = data;
-    Ok(render(state, user.as_ref(), page))
+    Ok(render(state, user, page))
 }
 
 pub async fn jwt(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let user = developer(&state, &headers).await?;
     let algs: Vec<&str> = state.config.keys.algorithms.iter().map(|a| a.as_str()).collect();
     let audiences: Vec<&str> = state.resources.iter().map(|r| r.identifier.as_str()).collect();
     let data = serde_json::json!({ "algorithms": algs, "audiences": audiences });
-    scripted(&state, &headers, "/jwt", "JWT decoder and verifier", "jwt.html", &["jwt.js"], data).await
+    scripted(&state, user.as_ref(), "/jwt", "JWT decoder and verifier", "jwt.html", &["jwt.js"], data).await
 }
 
 pub async fn tools(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    scripted(&state, &headers, "/tools", "Utilities", "tools.html", &["tools.js"], serde_json::Value::Null).await
+    let user = developer(&state, &headers).await?;
+    scripted(&state, user.as_ref(), "/tools", "Utilities", "tools.html", &["tools.js"], serde_json::Value::Null).await
 }
 
 pub async fn flows(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
@@ -80,17 +81,19 @@ pub async fn flows(State(state): State<AppState>, headers: HeaderMap) -> Result<
             serde_json::json!([])
         },
     });
-    scripted(&state, &headers, "/flows", "Flow runner", "flows.html", &["flows.js"], data).await
+    scripted(&state, user.as_ref(), "/flows", "Flow runner", "flows.html", &["flows.js"], data).await
 }
 
 pub async fn playground(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let user = developer(&state, &headers).await?;
     let allowed = user.as_ref().map(|u| super::playground::may_use(&state, u));
     let data = serde_json::json!({ "playground_allowed": allowed });
-    scripted(&state, &headers, "/playground", "Policy playground", "playground.html", &["playground.js"], data).await
+    scripted(&state, user.as_ref(), "/playground", "Policy playground", "playground.html", &["playground.js"], data)
+        .await
 }
 
 pub async fn reference(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let user = developer(&state, &headers).await?;
     let data = serde_json::json!({ "openapi": state.issuer.endpoint("/portal/openapi.json") });
-    scripted(&state, &headers, "/reference", "API reference", "reference.html", &["reference.js"], data).await
+    scripted(&state, user.as_ref(), "/reference", "API reference", "reference.html", &["reference.js"], data).await
 }

@@ -16,6 +16,7 @@ use latchkey_domain::user::Origin;
 use latchkey_domain::{Client, UnixTime, User};
 use latchkey_store::StoreError;
 
+use super::PathOf;
 use super::layout::{Page, render_with_status};
 use super::signin::developer;
 use crate::authorization::see_other;
@@ -297,8 +298,6 @@ pub async fn create_client(
     state.events.emit(SecurityEvent::ClientCreated { client_id: client.id.clone() });
     render_page(&state, Some(&user), StatusCode::CREATED, Outcome::Created { client_id: client.id, secret }).await
 }
-
-type PathOf<T> = Result<Path<T>, axum::extract::rejection::PathRejection>;
 
 pub async fn delete_client(
     State(state): State<AppState>,
